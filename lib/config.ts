@@ -1,0 +1,303 @@
+/**
+ * The one configuration reader: config/app.yaml + the model file + environment, validated by one zod schema,
+ * parsed once at start-up, frozen and passed down. Nothing else reads process.env.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { msToNumber, type Duration } from '@temporalio/common';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { ConversationSettings } from '../workflows/messages';
+import { ConfigError } from './errors';
+
+const duration = z
+  .union([z.number().nonnegative(), z.string().min(1)])
+  .transform((value, ctx) => {
+    try {
+      return msToNumber(value as Duration);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 1500, "30s", "30m")` });
+      return z.NEVER;
+    }
+  });
+const count = z.coerce.number().int().positive();
+
+const providerSchema = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(['openai-compatible', 'echo']),
+  endpoint: z.url().optional(),
+  apiKey: z.string().optional(),
+  model: z.string().min(1).default('echo'),
+  maxTokens: count.default(1024),
+  temperature: z.coerce.number().min(0).max(2).default(0.7),
+  /** Concurrent requests this process sends to the provider (protects the upstream). */
+  maxConcurrency: count.default(10),
+  /** Give up on one request after this long and fall back to the next provider. */
+  timeout: duration.prefault('60s'),
+});
+export type ProviderConfig = z.infer<typeof providerSchema>;
+
+const schema = z.strictObject({
+  mode: z.enum(['development', 'production']).default('development'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  temporal: z.strictObject({
+    address: z.string().min(1).default('127.0.0.1:7233'),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('conversations'),
+    apiKey: z.string().min(1).optional(),
+    tls: z
+      .strictObject({
+        certPath: z.string().optional(),
+        keyPath: z.string().optional(),
+        caPath: z.string().optional(),
+        serverName: z.string().optional(),
+      })
+      .optional(),
+  }).prefault({}),
+  redis: z.strictObject({
+    url: z.string().min(1).default('redis://127.0.0.1:6379'),
+    keyPrefix: z.string().default('aac:'),
+  }).prefault({}),
+  archive: z.strictObject({
+    /** Used when no S3 endpoint or bucket is configured. */
+    dir: z.string().min(1).default('data/archive'),
+    s3: z.strictObject({
+      endpoint: z.url().optional(),
+      bucket: z.string().min(3).optional(),
+      region: z.string().min(1).default('us-east-1'),
+      accessKeyId: z.string().optional(),
+      secretAccessKey: z.string().optional(),
+      prefix: z.string().default(''),
+    }).prefault({}),
+  }).prefault({}),
+  api: z.strictObject({
+    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    host: z.string().default('0.0.0.0'),
+    /** How long POST /chat waits for the reply before answering 202. */
+    chatWait: duration.prefault('25s'),
+    maxBodyBytes: count.default(64 * 1024),
+    maxTextChars: count.default(16_000),
+  }).prefault({}),
+  conversation: z.strictObject({
+    systemPrompt: z.string().default('You are a helpful assistant.'),
+    contextTokenBudget: count.default(3000),
+    summaryMaxTokens: count.default(400),
+    idleTimeout: duration.prefault('30m'),
+    maxTurnsPerRun: count.default(500),
+    /** The server caps a run at 10,000 signals; continue-as-new well before. */
+    maxSignalsPerRun: count.max(9000).default(2000),
+    dedupeWindow: count.default(1000),
+    archiveEveryTurns: count.default(20),
+  }).prefault({}),
+  model: z.strictObject({ providers: z.array(providerSchema).default([]) }).prefault({}),
+  stack: z.strictObject({
+    workers: count.default(1),
+    dataDir: z.string().min(1).default('data'),
+  }).prefault({}),
+});
+
+type ParsedConfig = z.infer<typeof schema>;
+export type AppConfig = Readonly<
+  ParsedConfig & {
+    /** Absolute path of the transcript archive directory, or undefined when S3 is used. */
+    archiveDir: string | undefined;
+    /** Providers that were dropped because a `${VAR}` they reference is unset. */
+    skippedProviders: { name: string; missing: string[] }[];
+    /** True when no provider is usable and the built-in echo provider answers. */
+    usingDevProvider: boolean;
+  }
+>;
+
+/** Environment variable → config path. docker-compose.yml uses exactly these names (a test checks). */
+export const environmentVariables: Readonly<Record<string, string>> = {
+  APP_ENV: 'mode',
+  LOG_LEVEL: 'logLevel',
+  TEMPORAL_ADDRESS: 'temporal.address',
+  TEMPORAL_NAMESPACE: 'temporal.namespace',
+  TEMPORAL_TASK_QUEUE: 'temporal.taskQueue',
+  TEMPORAL_API_KEY: 'temporal.apiKey',
+  TEMPORAL_TLS_CERT_PATH: 'temporal.tls.certPath',
+  TEMPORAL_TLS_KEY_PATH: 'temporal.tls.keyPath',
+  TEMPORAL_TLS_CA_PATH: 'temporal.tls.caPath',
+  TEMPORAL_TLS_SERVER_NAME: 'temporal.tls.serverName',
+  REDIS_URL: 'redis.url',
+  REDIS_KEY_PREFIX: 'redis.keyPrefix',
+  ARCHIVE_DIR: 'archive.dir',
+  S3_ENDPOINT: 'archive.s3.endpoint',
+  S3_BUCKET: 'archive.s3.bucket',
+  S3_REGION: 'archive.s3.region',
+  S3_ACCESS_KEY_ID: 'archive.s3.accessKeyId',
+  S3_SECRET_ACCESS_KEY: 'archive.s3.secretAccessKey',
+  S3_PREFIX: 'archive.s3.prefix',
+  PORT: 'api.port',
+  API_HOST: 'api.host',
+  CHAT_WAIT_TIMEOUT: 'api.chatWait',
+  CONVERSATION_IDLE_TIMEOUT: 'conversation.idleTimeout',
+  CONTEXT_TOKEN_BUDGET: 'conversation.contextTokenBudget',
+  MAX_TURNS_PER_RUN: 'conversation.maxTurnsPerRun',
+  MAX_SIGNALS_PER_RUN: 'conversation.maxSignalsPerRun',
+  WORKERS: 'stack.workers',
+  DATA_DIR: 'stack.dataDir',
+};
+/** Variables that name files (read by loadConfig itself), not config values. */
+export const fileVariables = ['APP_CONFIG', 'MODEL_CONFIG'] as const;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the whole configuration, reporting every problem at once.
+ * @example const config = loadConfig(); // throws ConfigError listing all problems
+ */
+export function loadConfig(env: Env = process.env, root = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const appFile = resolve(root, env.APP_CONFIG ?? 'config/app.yaml');
+  const modelFile = resolve(root, env.MODEL_CONFIG ?? 'config/model.yaml');
+  const raw = readYaml(appFile, env.APP_CONFIG !== undefined, problems);
+  const models = readYaml(modelFile, env.MODEL_CONFIG !== undefined, problems);
+
+  const skippedProviders: { name: string; missing: string[] }[] = [];
+  const providers = (Array.isArray(models.providers) ? models.providers : []).flatMap((provider: unknown) => {
+    const missing = new Set<string>();
+    const interpolated = interpolate(provider, env, missing);
+    if (missing.size === 0) return [interpolated];
+    skippedProviders.push({ name: String((provider as { name?: unknown }).name), missing: [...missing] });
+    return [];
+  });
+  if (models.providers !== undefined && !Array.isArray(models.providers)) {
+    problems.push(`${modelFile}: providers must be a list`);
+  }
+  setPath(raw, 'model.providers', providers);
+
+  for (const [name, path] of Object.entries(environmentVariables)) {
+    const value = readEnv(env, name, problems);
+    if (value !== undefined && value !== '') setPath(raw, path, value);
+  }
+
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((issue) => `${describePath(issue.path)}: ${issue.message}`));
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const config = parsed.data;
+  const s3 = config.archive.s3;
+  if (s3.endpoint && !s3.bucket) throw new ConfigError(['S3_BUCKET (archive.s3.bucket) is required with S3_ENDPOINT']);
+  const usingDevProvider = config.model.providers.length === 0;
+  if (usingDevProvider) config.model.providers.push(devProvider);
+  for (const p of config.model.providers) {
+    if (p.type === 'openai-compatible' && !p.endpoint) problems.push(`model provider ${p.name}: endpoint is required`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const archiveDir = s3.bucket ? undefined : absolute(root, config.archive.dir);
+  config.stack.dataDir = absolute(root, config.stack.dataDir);
+  return deepFreeze({ ...config, archiveDir, skippedProviders, usingDevProvider });
+}
+
+/** The settings a conversation workflow runs by, taken from config. */
+export function conversationSettings(config: AppConfig): ConversationSettings {
+  const c = config.conversation;
+  return {
+    systemPrompt: c.systemPrompt,
+    contextTokenBudget: c.contextTokenBudget,
+    summaryMaxTokens: c.summaryMaxTokens,
+    idleTimeoutMs: c.idleTimeout,
+    maxTurnsPerRun: c.maxTurnsPerRun,
+    maxSignalsPerRun: c.maxSignalsPerRun,
+    dedupeWindow: c.dedupeWindow,
+    archiveEveryTurns: c.archiveEveryTurns,
+  };
+}
+
+const devProvider: ProviderConfig = {
+  name: 'dev',
+  type: 'echo',
+  model: 'echo',
+  maxTokens: 1024,
+  temperature: 0,
+  maxConcurrency: 100,
+  timeout: 60_000,
+};
+
+function readYaml(file: string, required: boolean, problems: string[]): Record<string, unknown> {
+  if (!existsSync(file)) {
+    if (required) problems.push(`${file}: file not found`);
+    return {};
+  }
+  try {
+    const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`${file}: expected a mapping at the top level`);
+      return {};
+    }
+    return camelizeKeys(parsed) as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`${file}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+/** `NAME` from the environment, or the contents of the file named by `NAME_FILE` (for secrets). */
+function readEnv(env: Env, name: string, problems: string[]): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (!file) return env[name];
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    problems.push(`${name}_FILE: cannot read ${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function interpolate(value: unknown, env: Env, missing: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined || found === '') missing.add(name);
+      return found ?? '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, env, missing));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, missing)]));
+  }
+  return value;
+}
+
+function camelizeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelizeKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelizeKeys(v)]),
+    );
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    node = (next && typeof next === 'object' ? next : (node[key] = {})) as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function describePath(path: PropertyKey[]): string {
+  const dotted = path.map(String).join('.');
+  const variable = Object.entries(environmentVariables).find(([, p]) => p === dotted)?.[0];
+  return variable ? `${dotted} (${variable})` : dotted || '(root)';
+}
+
+function absolute(root: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(root, path);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}

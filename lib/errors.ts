@@ -1,0 +1,22 @@
+/** The few named errors the project throws; each sets `name` and keeps its `cause`. */
+
+/** Configuration is missing or invalid; `problems` lists every one found, not just the first. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** A dependency (Temporal, Redis, the archive) cannot be reached right now; callers may retry later. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+  constructor(readonly dependency: string, options?: { cause?: unknown }) {
+    super(`${dependency} is unavailable`, options);
+  }
+}
+
+/** The thing asked for does not exist. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}

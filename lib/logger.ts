@@ -1,0 +1,11 @@
+/**
+ * Structured JSON logs (pino). Message text and reply text are logged only at `debug` or below:
+ * at `info` a log line carries ids, counts and timings, never what a user wrote.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(options: { level: string; name: string }): Logger {
+  return pino({ level: options.level, name: options.name, base: { pid: process.pid } });
+}

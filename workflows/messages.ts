@@ -1,0 +1,115 @@
+/**
+ * The conversation workflow's public surface: signal and query definitions and their payload types.
+ * This is the one file from workflows/ that edges (API, Telegram) import.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
+export type Channel = 'api' | 'telegram' | 'web';
+
+/** One inbound user message. `messageId` is stable across redelivery, so repeats are ignored. */
+export interface InboundMessage {
+  messageId: string;
+  text: string;
+  /** ISO-8601 time the edge received it. */
+  receivedAt: string;
+}
+
+export interface ResetRequest {
+  requestId: string;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** The assistant's answer to one or more coalesced messages. */
+export interface Reply {
+  replyId: string;
+  inReplyTo: string[];
+  text: string;
+  provider: string;
+  model: string;
+  usage: TokenUsage;
+  /** `apology` when every provider failed for good and the user gets a short apology instead of silence. */
+  kind: 'answer' | 'apology';
+  createdAt: string;
+}
+
+/** One exchange: the messages a turn answered and the reply. Numbered from 1 over the conversation's life. */
+export interface Turn {
+  number: number;
+  messages: InboundMessage[];
+  reply: Reply;
+}
+
+/** Knobs the workflow runs by; built from config by the edge that starts it and carried across runs. */
+export interface ConversationSettings {
+  systemPrompt: string;
+  /** Budget (estimated tokens) for summary + recent turns sent to the model. */
+  contextTokenBudget: number;
+  /** Upper bound for the running summary's length, in tokens. */
+  summaryMaxTokens: number;
+  /** Close the run (archive, save snapshot) after this long without a message. */
+  idleTimeoutMs: number;
+  maxTurnsPerRun: number;
+  maxSignalsPerRun: number;
+  /** How many recent message ids are remembered to drop redeliveries. */
+  dedupeWindow: number;
+  /** Write the run's turns to the archive every this many turns (and always before the run ends). */
+  archiveEveryTurns: number;
+}
+
+/** What a conversation remembers between runs: restored from Redis (or the archive) after an idle close. */
+export interface ContextSnapshot {
+  summary: string;
+  window: Turn[];
+  seenMessageIds: string[];
+  turnCount: number;
+  savedAt: string;
+}
+
+/** State handed from one run to the next by continue-as-new. */
+export interface CarriedState extends Omit<ContextSnapshot, 'savedAt'> {
+  pending: InboundMessage[];
+  /** Turns of the finished run not yet archived (normally empty: runs archive before they end). */
+  unarchived: Turn[];
+}
+
+export interface ConversationInput {
+  conversationId: string;
+  channel: Channel;
+  settings: ConversationSettings;
+  carried?: CarriedState;
+}
+
+export type ConversationStatus = 'waiting' | 'thinking' | 'closing';
+
+export interface ConversationSnapshot {
+  conversationId: string;
+  status: ConversationStatus;
+  turnCount: number;
+  pendingCount: number;
+  summary: string;
+  /** Turns in the model's context window, oldest first. */
+  recentTurns: Turn[];
+  /** Turns of this run that are not in the archive yet (the history API merges them in). */
+  unarchivedTurns: Turn[];
+  counters: {
+    messagesReceived: number;
+    duplicatesIgnored: number;
+    repliesSent: number;
+    apologies: number;
+    summaries: number;
+    signalsThisRun: number;
+  };
+}
+
+export const messageSignal = defineSignal<[InboundMessage]>('message');
+export const resetSignal = defineSignal<[ResetRequest]>('reset');
+export const snapshotQuery = defineQuery<ConversationSnapshot>('snapshot');
+
+/** Name of the workflow type, for clients that start it by name. */
+export const conversationWorkflowType = 'conversation';
