@@ -12,6 +12,8 @@ export interface ChatMessage {
 
 export interface ChatRequest {
   messages: ChatMessage[];
+  /** Caps the answer below the provider's configured `maxTokens` (summaries have their own budget). */
+  maxTokens?: number;
 }
 
 export interface ChatResult {

@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
-export type Channel = 'api' | 'telegram' | 'web';
+export type Channel = 'api';
 
 /** One inbound user message. `messageId` is stable across redelivery, so repeats are ignored. */
 export interface InboundMessage {
@@ -71,11 +71,15 @@ export interface ContextSnapshot {
   savedAt: string;
 }
 
+/** Something waiting in a conversation's inbox, in arrival order. */
+export type InboxItem = { kind: 'message'; message: InboundMessage } | { kind: 'reset'; requestId: string };
+
 /** State handed from one run to the next by continue-as-new. */
 export interface CarriedState extends Omit<ContextSnapshot, 'savedAt'> {
-  pending: InboundMessage[];
-  /** Turns of the finished run not yet archived (normally empty: runs archive before they end). */
+  inbox: InboxItem[];
+  /** Turns not yet archived (normally empty: runs archive before they end). */
   unarchived: Turn[];
+  counters: ConversationCounters;
 }
 
 export interface ConversationInput {
@@ -97,14 +101,17 @@ export interface ConversationSnapshot {
   recentTurns: Turn[];
   /** Turns of this run that are not in the archive yet (the history API merges them in). */
   unarchivedTurns: Turn[];
-  counters: {
-    messagesReceived: number;
-    duplicatesIgnored: number;
-    repliesSent: number;
-    apologies: number;
-    summaries: number;
-    signalsThisRun: number;
-  };
+  counters: ConversationCounters & { signalsThisRun: number; turnsThisRun: number };
+}
+
+/** Lifetime counters, carried across runs. */
+export interface ConversationCounters {
+  messagesReceived: number;
+  duplicatesIgnored: number;
+  replies: number;
+  apologies: number;
+  summaries: number;
+  resets: number;
 }
 
 export const messageSignal = defineSignal<[InboundMessage]>('message');

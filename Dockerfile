@@ -1,0 +1,11 @@
+# One image for both app processes; docker-compose.yml picks the entry point:
+#   node --import tsx workers/main.ts   |   node --import tsx api/main.ts
+# tsx runs the TypeScript sources as they are (no build step); it is a runtime dependency.
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY . .
+USER node
+CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -1,0 +1,33 @@
+/**
+ * `createActivities(deps)`: every activity the conversation workflow calls, built over narrow interfaces.
+ * The workflow proxies `Activities` (types only); workers pass real adapters, tests pass real ones too.
+ */
+import type { ProviderConfig } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import { createChatModel } from './chat-models';
+import { createContextActivities } from './context';
+import { createDeliveryActivities } from './delivery';
+import { createModelActivities } from './model';
+import type { ConversationCache, TranscriptStore } from './ports';
+
+export interface ActivityDeps {
+  /** Model providers in fallback order. */
+  providers: readonly ProviderConfig[];
+  cache: ConversationCache;
+  transcripts: TranscriptStore;
+  logger: Logger;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createModelActivities({
+      models: deps.providers.map((provider) => ({ model: createChatModel(provider), maxConcurrency: provider.maxConcurrency })),
+      cache: deps.cache,
+      logger: deps.logger,
+    }),
+    ...createContextActivities(deps),
+    ...createDeliveryActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

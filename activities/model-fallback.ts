@@ -1,0 +1,106 @@
+/**
+ * The one fallback walk over the configured providers, shared by every model activity.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { LimitFunction } from 'p-limit';
+import type { Logger } from '../lib/logger';
+import type { ChatModel, ChatResult } from './ports';
+import { classifyModelError, type ModelErrorClass } from './model-errors';
+
+/** A provider with its process-wide concurrency limiter. */
+export interface ProviderLane {
+  model: ChatModel;
+  limit: LimitFunction;
+}
+
+export interface FallbackCall {
+  /** Fields every log line of this call carries (ids and counts, never text). */
+  logFields: Record<string, unknown>;
+  /** The activity's cancellation signal: cancelling stops the walk instead of falling back. */
+  signal: AbortSignal;
+  /** Sends the request to one provider. Runs inside that provider's concurrency limit. */
+  run(model: ChatModel, signal: AbortSignal): Promise<ChatResult>;
+}
+
+interface Failure extends ModelErrorClass {
+  provider: string;
+  error: unknown;
+}
+
+/**
+ * Tries each provider in order, once. Any failure moves on to the next provider: a retryable one because another
+ * provider may be up, a rejected one because the same request would be rejected again.
+ * When all fail: every one rejected → non-retryable `ModelRequestRejected` (retrying cannot help);
+ * otherwise retryable `ModelUnavailable`, so Temporal retries the activity with backoff.
+ */
+export async function callWithFallback(
+  lanes: readonly ProviderLane[],
+  logger: Logger,
+  call: FallbackCall,
+): Promise<{ result: ChatResult; model: ChatModel }> {
+  const failures: Failure[] = [];
+  for (const { model, limit } of lanes) {
+    const fields = { ...call.logFields, provider: model.provider, model: model.model };
+    const started = performance.now();
+    try {
+      const result = await untilAborted(
+        limit(() => {
+          // Cancelled while queued for a slot: give the slot back at once.
+          call.signal.throwIfAborted();
+          return call.run(model, call.signal);
+        }),
+        call.signal,
+      );
+      const durationMs = Math.round(performance.now() - started);
+      logger.info({ ...fields, durationMs, fallbacks: failures.length, usage: result.usage }, 'model call succeeded');
+      return { result, model };
+    } catch (error) {
+      if (call.signal.aborted) throw call.signal.reason ?? error; // CancelledFailure: not the provider's fault
+      const failure = { ...classifyModelError(error), provider: model.provider, error };
+      failures.push(failure);
+      const durationMs = Math.round(performance.now() - started);
+      logger.warn(
+        { ...fields, durationMs, kind: failure.kind, reason: failure.reason, status: failure.status, error: errorMessage(error) },
+        'model call failed; trying the next provider',
+      );
+    }
+  }
+  throw exhausted(failures);
+}
+
+function exhausted(failures: Failure[]): ApplicationFailure {
+  const detail = failures.map((f) => `${f.provider}: ${f.reason}${f.status ? ` ${f.status}` : ''}`).join(', ');
+  const last = failures.at(-1)?.error;
+  const cause = last instanceof Error ? last : undefined;
+  if (failures.length > 0 && failures.every((f) => f.kind === 'rejected')) {
+    return ApplicationFailure.create({
+      message: `every model provider rejected the request (${detail})`,
+      type: 'ModelRequestRejected',
+      nonRetryable: true,
+      cause,
+    });
+  }
+  return ApplicationFailure.create({
+    message: `no model provider could answer (${detail || 'none configured'})`,
+    type: 'ModelUnavailable',
+    nonRetryable: false,
+    cause,
+  });
+}
+
+/** Rejects with the signal's reason as soon as it aborts, even while `promise` is still waiting for a slot. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined); // settles later with the same abort: nothing to report twice
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,134 @@
+/**
+ * Model activities: answer a turn (streaming tokens to the conversation's event stream) and fold old turns into
+ * the running summary. Both walk the same provider fallback chain under per-provider concurrency caps.
+ */
+import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
+import type { Logger } from '../lib/logger';
+import type { InboundMessage, TokenUsage, Turn } from '../workflows/messages';
+import type { ChatModel, ConversationCache } from './ports';
+import { isLocalSummarizer } from './echo-chat-model';
+import { withHeartbeats } from './heartbeat';
+import { callWithFallback, type ProviderLane } from './model-fallback';
+import { buildReplyMessages, buildSummaryRequest, clampSummary, type SummarizeInput } from './model-prompts';
+import { TokenEventWriter } from './token-events';
+
+export type { SummarizeInput } from './model-prompts';
+
+/** One provider of the fallback chain. */
+export interface ModelSlot {
+  model: ChatModel;
+  /** Concurrent requests this worker process sends to the provider (`ProviderConfig.maxConcurrency`). */
+  maxConcurrency: number;
+}
+
+/** What the model activities need: the fallback chain, the event stream for tokens, a logger. */
+export interface ModelActivityDeps {
+  /** Providers in fallback order (config order). */
+  models: readonly ModelSlot[];
+  cache: ConversationCache;
+  logger: Logger;
+}
+
+/** What a turn asks the model: the context (system prompt, summary, window) and the new messages. */
+export interface GenerateReplyInput {
+  conversationId: string;
+  replyId: string;
+  systemPrompt: string;
+  summary: string;
+  window: Turn[];
+  /** The messages this reply answers (several when they were coalesced), in arrival order. */
+  messages: InboundMessage[];
+}
+
+/** Which provider answered, and what it cost. */
+export interface ModelAnswer {
+  provider: string;
+  model: string;
+  usage: TokenUsage;
+}
+
+/** The whole reply text (the token events carried the same text in pieces). */
+export interface GenerateReplyResult extends ModelAnswer {
+  text: string;
+}
+
+/** The new running summary, within the requested budget. */
+export interface SummarizeResult extends ModelAnswer {
+  summary: string;
+}
+
+/**
+ * Builds the model activities. The concurrency limiters live as long as the returned object: build it once per
+ * worker process so the cap holds across all the conversations that process serves.
+ * @example
+ * const models = config.model.providers.map((p) => ({ model: createChatModel(p), maxConcurrency: p.maxConcurrency }));
+ * const activities = createModelActivities({ models, cache, logger });
+ */
+export function createModelActivities(deps: ModelActivityDeps) {
+  if (deps.models.length === 0) throw new Error('createModelActivities: at least one chat model is required');
+  const lanes: ProviderLane[] = deps.models.map(({ model, maxConcurrency }) => ({ model, limit: pLimit(maxConcurrency) }));
+  const logger = deps.logger;
+
+  return {
+    /**
+     * Answers the new messages in the context of the summary and window. Streams `token` events (preceded by a
+     * `restart` event on a retry, or when a fallback discards partial text) and returns the whole reply.
+     * Fails with `ModelRequestRejected` (non-retryable) or `ModelUnavailable` (retryable).
+     */
+    async generateReply(input: GenerateReplyInput): Promise<GenerateReplyResult> {
+      const context = Context.current();
+      const { attempt } = context.info;
+      const request = { messages: buildReplyMessages(input) };
+      const tokens = new TokenEventWriter(deps.cache, input.conversationId, input.replyId, attempt, logger);
+      // An earlier attempt may have streamed part of an answer before its worker died.
+      if (attempt > 1) tokens.restart();
+      try {
+        const { result, model } = await withHeartbeats(context, () =>
+          callWithFallback(lanes, logger, {
+            logFields: { activity: 'generateReply', conversationId: input.conversationId, replyId: input.replyId, attempt },
+            signal: context.cancellationSignal,
+            run: (chat, signal) => {
+              if (tokens.hasPartialText) tokens.restart();
+              return chat.stream(
+                request,
+                (text) => {
+                  context.heartbeat();
+                  tokens.token(text);
+                },
+                signal,
+              );
+            },
+          }),
+        );
+        return { text: result.text, provider: model.provider, model: model.model, usage: result.usage };
+      } finally {
+        // The reply event (written after this activity) must come after every token event.
+        await tokens.flush();
+      }
+    },
+
+    /** Folds `turns` into `previousSummary`; the result stays within about `maxTokens` tokens. */
+    async summarize(input: SummarizeInput): Promise<SummarizeResult> {
+      const context = Context.current();
+      const request = buildSummaryRequest(input);
+      const { result, model } = await withHeartbeats(context, () =>
+        callWithFallback(lanes, logger, {
+          logFields: { activity: 'summarize', turns: input.turns.length, attempt: context.info.attempt },
+          signal: context.cancellationSignal,
+          run: async (chat, signal) =>
+            isLocalSummarizer(chat) ? chat.summarizeLocally(input) : chat.stream(request, () => context.heartbeat(), signal),
+        }),
+      );
+      return {
+        summary: clampSummary(result.text, input.maxTokens),
+        provider: model.provider,
+        model: model.model,
+        usage: result.usage,
+      };
+    },
+  };
+}
+
+/** The model activities as the workflow proxies them. */
+export type ModelActivities = ReturnType<typeof createModelActivities>;

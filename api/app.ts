@@ -1,0 +1,51 @@
+/**
+ * The Hono app: feature routers mounted on one OpenAPIHono, one error handler, OpenAPI document and docs.
+ * Routes only translate HTTP into conversation calls; nothing here talks to a model or waits on a turn
+ * except through the reply reader.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { ApiDeps } from './deps';
+import { problem, problemErrorHandler } from './problem';
+import { chatRoutes } from './routes/chat';
+import { conversationRoutes } from './routes/conversations';
+import { eventRoutes } from './routes/events';
+import { healthRoutes } from './routes/health';
+import { requireJson, validationProblem } from './validation';
+
+export function createApp(deps: ApiDeps): OpenAPIHono {
+  const { config, logger } = deps;
+  const app = new OpenAPIHono({ defaultHook: validationProblem });
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round(performance.now() - started);
+    logger.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: config.api.maxBodyBytes,
+      onError: (c) => problem(c, 413, `The body is larger than ${config.api.maxBodyBytes} bytes.`),
+    }),
+  );
+  app.post('/api/v1/chat', requireJson);
+  app.onError(problemErrorHandler(logger));
+  app.notFound((c) => problem(c, 404, `No route for ${c.req.method} ${c.req.path}; see /docs.`));
+
+  chatRoutes(deps, app);
+  conversationRoutes(deps, app);
+  eventRoutes(deps, app);
+  healthRoutes(deps, app);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'ai-assistant-core', version: '1', description: 'Durable conversations with an AI assistant.' },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}

@@ -1,0 +1,29 @@
+/** What the HTTP API needs, as narrow interfaces; api/main.ts builds the real ones. */
+import type { ContextSnapshot, Reply, Turn } from '../workflows/messages';
+import type { StoredEvent } from '../lib/conversation-events';
+import type { AppConfig } from '../lib/config';
+import type { Conversations } from '../lib/conversations';
+import type { Logger } from '../lib/logger';
+
+export interface ReplyReader {
+  lastEventId(conversationId: string): Promise<string>;
+  findReply(conversationId: string, messageId: string): Promise<Reply | null>;
+  waitForReply(conversationId: string, messageId: string, afterId: string, timeoutMs: number): Promise<Reply | null>;
+  readEvents(conversationId: string, afterId: string, options: { blockMs?: number; count?: number }): Promise<StoredEvent[]>;
+  loadContext(conversationId: string): Promise<ContextSnapshot | null>;
+}
+
+export interface HistoryReader {
+  readTurns(conversationId: string, options: { afterTurn?: number; limit: number }): Promise<{ turns: Turn[] }>;
+  latestContext(conversationId: string): Promise<ContextSnapshot | null>;
+}
+
+export interface ApiDeps {
+  config: AppConfig;
+  conversations: Conversations;
+  replies: ReplyReader;
+  history: HistoryReader;
+  /** Each check resolves when its dependency answers and rejects otherwise. */
+  readiness: Record<string, () => Promise<unknown>>;
+  logger: Logger;
+}

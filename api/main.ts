@@ -1,0 +1,70 @@
+/**
+ * API process: the composition root that turns config into clients and serves the Hono app.
+ * `node --import tsx api/main.ts` runs it; SIGTERM stops it gracefully.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { createBlobStore } from '../lib/blob-store';
+import { loadConfig, type AppConfig } from '../lib/config';
+import { ConversationStore } from '../lib/conversation-store';
+import { Conversations } from '../lib/conversations';
+import { createLogger } from '../lib/logger';
+import { createRedis } from '../lib/redis';
+import { runAsMain } from '../lib/run-as-main';
+import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
+import { TranscriptArchive } from '../lib/transcript-archive';
+import { createApp } from './app';
+
+export interface ApiHandle {
+  /** The port actually bound (useful with PORT=0). */
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle> {
+  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const redis = createRedis(config.redis.url);
+  const blobs = createBlobStore(config);
+  // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
+  const connection = Connection.lazy(temporalConnectionOptions(config));
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  const app = createApp({
+    config,
+    logger,
+    conversations: new Conversations(client, config),
+    replies: new ConversationStore(redis, config.redis.keyPrefix),
+    history: new TranscriptArchive(blobs),
+    readiness: {
+      temporal: () => connection.healthService.check({}),
+      redis: () => redis.ping(),
+      archive: () => blobs.ping(),
+    },
+  });
+
+  const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, 'api listening');
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Open SSE streams would keep close() waiting forever.
+      (server as Server).closeAllConnections();
+      await closed;
+      await connection.close();
+      redis.disconnect();
+      logger.info('api stopped');
+    },
+  };
+}
+
+await runAsMain(import.meta.url, () => start());

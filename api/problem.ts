@@ -1,0 +1,62 @@
+/**
+ * RFC 9457 problem details: the API's one error shape. `onError` maps every thrown error to it, so no
+ * route formats errors itself and no stack trace reaches a client.
+ */
+import type { Context, ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isGrpcServiceError } from '@temporalio/client';
+import { NotFoundError, UnavailableError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Sends `application/problem+json`; `extra` adds members such as `errors` (one entry per bad field). */
+export function problem(
+  c: Context,
+  status: ContentfulStatusCode,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Response {
+  const body = { type: 'about:blank', title: titles[status] ?? 'Error', status, detail, instance: c.req.path, ...extra };
+  return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json' });
+}
+
+export function problemErrorHandler(logger: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof HTTPException) return problem(c, error.status as ContentfulStatusCode, error.message);
+    if (error instanceof NotFoundError) return problem(c, 404, error.message);
+    const dependency = unavailableDependency(error);
+    if (dependency) {
+      logger.warn({ err: error, dependency, path: c.req.path }, 'dependency unavailable');
+      c.header('retry-after', '5');
+      return problem(c, 503, `${dependency} is unavailable right now; retry later. Nothing was lost.`);
+    }
+    logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return problem(c, 500, 'Unexpected error; it has been logged.');
+  };
+}
+
+/** Which dependency an error says is down, if any. */
+function unavailableDependency(error: Error): string | undefined {
+  if (error instanceof UnavailableError) return error.dependency;
+  // UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the Temporal frontend did not answer in time.
+  if (isGrpcServiceError(error.cause) && [4, 14].includes(error.cause.code)) return 'Temporal';
+  if (isGrpcServiceError(error) && [4, 14].includes(error.code)) return 'Temporal';
+  return undefined;
+}

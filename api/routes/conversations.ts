@@ -1,0 +1,110 @@
+/** Conversation resources: snapshot, full history (live + archived), reset. */
+import { randomUUID } from 'node:crypto';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Turn } from '../../workflows/messages';
+import { apiConversationId, userOf } from '../conversation-ids';
+import { findConversation } from '../conversation-lookup';
+import type { ApiDeps } from '../deps';
+import { conversationParams, historyPage, historyQuery, problemResponse, snapshotSchema } from '../schemas';
+
+export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
+  const snapshotRoute = createRoute({
+    method: 'get',
+    path: '/api/v1/conversations/{id}',
+    summary: 'What the conversation knows now',
+    request: { params: conversationParams },
+    responses: {
+      200: { description: 'Snapshot.', content: { 'application/json': { schema: snapshotSchema } } },
+      404: problemResponse('No such conversation.'),
+      503: problemResponse('Temporal or Redis is unavailable.'),
+    },
+  });
+  const historyRoute = createRoute({
+    method: 'get',
+    path: '/api/v1/conversations/{id}/messages',
+    summary: 'Full history, oldest first, paginated by turn',
+    request: { params: conversationParams, query: historyQuery },
+    responses: {
+      200: { description: 'One page of messages.', content: { 'application/json': { schema: historyPage } } },
+      404: problemResponse('No such conversation.'),
+    },
+  });
+  const resetRoute = createRoute({
+    method: 'post',
+    path: '/api/v1/conversations/{id}/reset',
+    summary: 'Start a fresh context (history stays archived)',
+    request: { params: conversationParams },
+    responses: {
+      202: {
+        description: 'Reset queued; it applies after the messages sent before it.',
+        content: { 'application/json': { schema: snapshotSchema.pick({ conversationId: true }) } },
+      },
+      404: problemResponse('No such conversation.'),
+    },
+  });
+
+  return app
+    .openapi(snapshotRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const found = await findConversation(deps, apiConversationId(userOf(c), id), id);
+      if (found.state === 'running') {
+        const { unarchivedTurns: _, ...snapshot } = found.snapshot;
+        return c.json({ ...snapshot, conversationId: id }, 200);
+      }
+      const context = found.context;
+      return c.json(
+        {
+          conversationId: id,
+          status: 'closed' as const,
+          turnCount: context?.turnCount ?? 0,
+          pendingCount: 0,
+          summary: context?.summary ?? '',
+          recentTurns: context?.window ?? [],
+        },
+        200,
+      );
+    })
+    .openapi(historyRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const { after, limit } = c.req.valid('query');
+      const conversationId = apiConversationId(userOf(c), id);
+      const found = await findConversation(deps, conversationId, id);
+      // Live turns first, archive second: a turn archived in between is then found in the archive.
+      const live = found.state === 'running' ? found.snapshot.unarchivedTurns : [];
+      const { turns: archived } = await deps.history.readTurns(conversationId, { afterTurn: after, limit });
+      const byNumber = new Map<number, Turn>();
+      for (const turn of [...archived, ...live]) if (turn.number > after) byNumber.set(turn.number, turn);
+      const page = [...byNumber.values()].sort((a, b) => a.number - b.number).slice(0, limit);
+      const nextAfter = page.length === limit ? page[page.length - 1]!.number : null;
+      return c.json({ conversationId: id, messages: page.flatMap(historyItems), nextAfter }, 200);
+    })
+    .openapi(resetRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const conversationId = apiConversationId(userOf(c), id);
+      await findConversation(deps, conversationId, id);
+      await deps.conversations.reset(conversationId, 'api', randomUUID());
+      return c.json({ conversationId: id }, 202);
+    });
+}
+
+function historyItems(turn: Turn) {
+  const asked = turn.messages.map((m) => ({
+    turn: turn.number,
+    role: 'user' as const,
+    id: m.messageId,
+    text: m.text,
+    at: m.receivedAt,
+  }));
+  const { reply } = turn;
+  const answered = {
+    turn: turn.number,
+    role: 'assistant' as const,
+    id: reply.replyId,
+    text: reply.text,
+    at: reply.createdAt,
+    inReplyTo: reply.inReplyTo,
+    provider: reply.provider,
+    model: reply.model,
+  };
+  return [...asked, answered];
+}

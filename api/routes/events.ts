@@ -1,0 +1,51 @@
+/**
+ * GET /api/v1/conversations/:id/events: the conversation's event stream as SSE (`token`, `restart`,
+ * `reply`). Each event's id is its Redis stream id, so a client resumes with `Last-Event-ID` (or `?after=`).
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { streamSSE } from 'hono/streaming';
+import { apiConversationId, clientIdSchema, userOf } from '../conversation-ids';
+import { findConversation } from '../conversation-lookup';
+import type { ApiDeps } from '../deps';
+import { conversationParams, problemResponse } from '../schemas';
+
+const streamIdPattern = /^\d+-\d+$/;
+/** How long one blocking read waits before the stream sends a keep-alive comment. */
+const pollMs = 10_000;
+
+export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/api/v1/conversations/{id}/events',
+    summary: 'Server-sent events: tokens as they stream, restarts, replies',
+    request: { params: conversationParams },
+    responses: {
+      200: { description: 'text/event-stream; resume with Last-Event-ID or ?after=<event id>.' },
+      404: problemResponse('No such conversation.'),
+    },
+  });
+
+  return app.get('/api/v1/conversations/:id/events', async (c) => {
+    const id = clientIdSchema.safeParse(c.req.param('id'));
+    if (!id.success) throw new HTTPException(422, { message: `id: ${id.error.issues[0]?.message}` });
+    const resumeFrom = c.req.header('last-event-id') ?? c.req.query('after');
+    if (resumeFrom !== undefined && !streamIdPattern.test(resumeFrom)) {
+      throw new HTTPException(400, { message: 'Last-Event-ID / after must be an event id such as 1700000000000-0' });
+    }
+    const conversationId = apiConversationId(userOf(c), id.data);
+    await findConversation(deps, conversationId, id.data);
+    let cursor = resumeFrom ?? (await deps.replies.lastEventId(conversationId));
+
+    return streamSSE(c, async (stream) => {
+      while (!stream.aborted) {
+        const events = await deps.replies.readEvents(conversationId, cursor, { blockMs: pollMs, count: 100 });
+        if (events.length === 0) await stream.write(': keep-alive\n\n');
+        for (const { id: eventId, ...event } of events) {
+          await stream.writeSSE({ id: eventId, event: event.type, data: JSON.stringify(event) });
+          cursor = eventId;
+        }
+      }
+    });
+  });
+}

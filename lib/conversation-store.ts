@@ -1,0 +1,255 @@
+/**
+ * The hot, per-conversation state in Redis: what workers write (context snapshot, events, replies) and what the
+ * HTTP API reads back (events for SSE, replies for POST /chat).
+ */
+import type { ConversationCache } from '../activities/ports';
+import type { ContextSnapshot, Reply } from '../workflows/messages';
+import type { ConversationEvent, StoredEvent } from './conversation-events';
+import { BlockingConnections } from './blocking-connections';
+import { createLogger, type Logger } from './logger';
+import type { Redis } from './redis';
+
+export interface ConversationStoreOptions {
+  /** Expiry of every key of a conversation, refreshed on each write (default 30 days). */
+  ttlSeconds?: number;
+  /** Approximate cap on a conversation's event stream (default 10,000 entries; older ones are trimmed). */
+  maxEvents?: number;
+  /** Connections for blocking reads kept open between reads (default 4). */
+  maxIdleBlockingConnections?: number;
+  /** Where corrupt entries are reported (default: a pino logger named `conversation-store`). */
+  logger?: Logger;
+}
+
+export interface ReadEventsOptions {
+  /** Wait up to this long for a first event when none is there yet. Omit for a non-blocking read. */
+  blockMs?: number;
+  /** At most this many events (default 100). */
+  count?: number;
+}
+
+const publishReplyCommand = 'aacPublishReply';
+
+/**
+ * Checks the replyId marker and, only if the reply is new, appends the `reply` event, sets the marker and indexes
+ * the reply under each message id it answers. One script, so a retried delivery can never add a second entry.
+ * Returns `{1, streamId}` when published, `{0, streamId of the earlier entry}` when it was a repeat.
+ */
+const publishReplyLua = `
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing then return {0, existing} end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'type', 'reply', 'data', ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[1], id)
+for i = 6, #ARGV do redis.call('HSET', KEYS[3], ARGV[i], ARGV[5]) end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+return {1, id}
+`;
+
+type PublishReplyCommand = (
+  events: string, published: string, replies: string,
+  replyId: string, maxEvents: number, ttlSeconds: number, eventJson: string, replyJson: string, ...messageIds: string[]
+) => Promise<[number, string]>;
+
+const eventTypes: ReadonlySet<string> = new Set<ConversationEvent['type']>(['token', 'restart', 'reply']);
+const streamIdPattern = /^\d+-\d+$/;
+
+/** True for a Redis stream entry id (`1700000000000-0`), the only form `readEvents` accepts as `afterId`. */
+export function isEventId(value: string): boolean {
+  return streamIdPattern.test(value);
+}
+
+/**
+ * Redis adapter for a conversation's hot state.
+ *
+ * Key layout (every key starts with `keyPrefix`, every key expires `ttlSeconds` after its last write):
+ * - `conv:<conversationId>:context`   string: JSON {@link ContextSnapshot}, restored by the next run after an idle close
+ * - `conv:<conversationId>:events`    stream: entries `{type, data: JSON ConversationEvent}`, trimmed to ~`maxEvents`;
+ *                                     entry ids are the SSE event ids
+ * - `conv:<conversationId>:replies`   hash: inbound messageId → JSON {@link Reply} that answered it
+ * - `conv:<conversationId>:published` hash: replyId → stream id of its `reply` event (marker against double delivery)
+ *
+ * Blocking reads (`readEvents` with `blockMs`, `waitForReply`) each run on a connection of their own from a small
+ * pool, so a reader waiting for events never delays the commands other callers send on the shared client.
+ * The pool closes with the shared client (`redis.quit()`), or with `close()`.
+ *
+ * @example
+ * const store = new ConversationStore(createRedis(config.redis.url), config.redis.keyPrefix, { logger });
+ */
+export class ConversationStore implements ConversationCache {
+  private readonly ttlSeconds: number;
+  private readonly maxEvents: number;
+  private readonly logger: Logger;
+  private readonly blocking: BlockingConnections;
+
+  constructor(private readonly redis: Redis, private readonly keyPrefix: string, options: ConversationStoreOptions = {}) {
+    this.ttlSeconds = options.ttlSeconds ?? 30 * 24 * 3600;
+    this.maxEvents = options.maxEvents ?? 10_000;
+    this.logger = options.logger ?? createLogger({ level: 'info', name: 'conversation-store' });
+    this.blocking = new BlockingConnections(redis, options.maxIdleBlockingConnections, this.logger);
+    // Idempotent: several stores may share one client.
+    redis.defineCommand(publishReplyCommand, { numberOfKeys: 3, lua: publishReplyLua });
+  }
+
+  async saveContext(conversationId: string, snapshot: ContextSnapshot): Promise<void> {
+    await this.redis.set(this.key(conversationId, 'context'), JSON.stringify(snapshot), 'EX', this.ttlSeconds);
+  }
+
+  /** The saved snapshot, or null when there is none or it cannot be parsed (logged: a fresh context beats a crash). */
+  async loadContext(conversationId: string): Promise<ContextSnapshot | null> {
+    const raw = await this.redis.get(this.key(conversationId, 'context'));
+    if (raw === null) return null;
+    const snapshot = parseJson(raw) as ContextSnapshot | undefined;
+    if (!isObject(snapshot) || !Array.isArray(snapshot.window)) {
+      this.logger.warn({ conversationId }, 'corrupt context snapshot in redis; treating it as absent');
+      return null;
+    }
+    return snapshot;
+  }
+
+  /** Appends one event to the conversation's stream and returns its stream id. */
+  async appendEvent(conversationId: string, event: ConversationEvent): Promise<string> {
+    const key = this.key(conversationId, 'events');
+    const results = await this.redis
+      .multi()
+      .xadd(key, 'MAXLEN', '~', this.maxEvents, '*', 'type', event.type, 'data', JSON.stringify(event))
+      .expire(key, this.ttlSeconds)
+      .exec();
+    const [error, id] = results?.[0] ?? [new Error('transaction aborted'), null];
+    if (error) throw error;
+    return id as string;
+  }
+
+  async publishReply(conversationId: string, reply: Reply): Promise<{ published: boolean }> {
+    const event: ConversationEvent = { type: 'reply', reply };
+    const publish = (this.redis as unknown as Record<typeof publishReplyCommand, PublishReplyCommand>)[publishReplyCommand];
+    const [published] = await publish.call(
+      this.redis,
+      this.key(conversationId, 'events'), this.key(conversationId, 'published'), this.key(conversationId, 'replies'),
+      reply.replyId, this.maxEvents, this.ttlSeconds, JSON.stringify(event), JSON.stringify(reply), ...reply.inReplyTo,
+    );
+    return { published: published === 1 };
+  }
+
+  /** The reply that answered `messageId`, if it was published within the TTL. */
+  async findReply(conversationId: string, messageId: string): Promise<Reply | null> {
+    const raw = await this.redis.hget(this.key(conversationId, 'replies'), messageId);
+    if (raw === null) return null;
+    const reply = parseJson(raw) as Reply | undefined;
+    if (!isReply(reply)) {
+      this.logger.warn({ conversationId, messageId }, 'corrupt reply in redis; treating it as absent');
+      return null;
+    }
+    return reply;
+  }
+
+  /** Id of the newest event, `'0-0'` when the stream is empty: read from here to see only what comes next. */
+  async lastEventId(conversationId: string): Promise<string> {
+    const [last] = await this.redis.xrevrange(this.key(conversationId, 'events'), '+', '-', 'COUNT', 1);
+    return last?.[0] ?? '0-0';
+  }
+
+  /**
+   * Events after `afterId`, oldest first. With `blockMs`, waits up to that long when there are none yet
+   * (an empty array means nothing came). Entries that cannot be parsed, or of types this version does not know,
+   * are skipped.
+   *
+   * @example
+   * let cursor = lastEventIdFromClient ?? (await store.lastEventId(id));
+   * while (clientConnected) {
+   *   for (const event of await store.readEvents(id, cursor, { blockMs: 10_000 })) {
+   *     send(event);
+   *     cursor = event.id;
+   *   }
+   * }
+   */
+  async readEvents(conversationId: string, afterId: string, options: ReadEventsOptions = {}): Promise<StoredEvent[]> {
+    if (!isEventId(afterId)) throw new RangeError(`"${afterId}" is not an event id`);
+    const { blockMs, count = 100 } = options;
+    if (blockMs === undefined) return this.read(this.redis, conversationId, afterId, count);
+    return this.blocking.use((connection) => this.read(connection, conversationId, afterId, count, blockMs));
+  }
+
+  /**
+   * Waits for the reply to `messageId`: already published, or appearing on the stream after `afterId` (take it
+   * from `lastEventId` before sending the message). Resolves null once `timeoutMs` has passed without one.
+   */
+  async waitForReply(conversationId: string, messageId: string, afterId: string, timeoutMs: number): Promise<Reply | null> {
+    if (!isEventId(afterId)) throw new RangeError(`"${afterId}" is not an event id`);
+    const deadline = performance.now() + timeoutMs;
+    const known = await this.findReply(conversationId, messageId);
+    if (known) return known;
+    return this.blocking.use(async (connection) => {
+      let cursor = afterId;
+      for (;;) {
+        const remaining = deadline - performance.now();
+        if (remaining < 1) return null;
+        const events = await this.read(connection, conversationId, cursor, 100, remaining);
+        for (const event of events) {
+          if (event.type === 'reply' && event.reply.inReplyTo.includes(messageId)) return event.reply;
+        }
+        cursor = events.at(-1)?.id ?? cursor;
+      }
+    });
+  }
+
+  /** Closes the idle blocking-read connections now rather than when the shared client ends. */
+  close(): void {
+    this.blocking.close();
+  }
+
+  private async read(
+    connection: Redis, conversationId: string, afterId: string, count: number, blockMs?: number,
+  ): Promise<StoredEvent[]> {
+    const key = this.key(conversationId, 'events');
+    const result = blockMs === undefined
+      ? await connection.xread('COUNT', count, 'STREAMS', key, afterId)
+      // BLOCK 0 would wait forever: never ask for less than 1 ms.
+      : await connection.xread('COUNT', count, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', key, afterId);
+    return this.toEvents(result, conversationId);
+  }
+
+  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published'): string {
+    return `${this.keyPrefix}conv:${conversationId}:${kind}`;
+  }
+
+  private toEvents(result: [string, [string, string[]][]][] | null, conversationId: string): StoredEvent[] {
+    const entries = result?.[0]?.[1] ?? [];
+    return entries.flatMap(([id, fields]) => {
+      const event = this.toEvent(fields, conversationId, id);
+      return event ? [{ ...event, id }] : [];
+    });
+  }
+
+  private toEvent(fields: string[], conversationId: string, id: string): ConversationEvent | null {
+    const field = (name: string) => {
+      const index = fields.findIndex((value, i) => i % 2 === 0 && value === name);
+      return index < 0 ? undefined : fields[index + 1];
+    };
+    const type = field('type');
+    // Unknown types come from a newer writer during a rolling deploy: skip them quietly.
+    if (type === undefined || !eventTypes.has(type)) return null;
+    const data = field('data');
+    const event = data === undefined ? undefined : (parseJson(data) as ConversationEvent | undefined);
+    if (!isObject(event) || event.type !== type || (event.type === 'reply' && !isReply(event.reply))) {
+      this.logger.warn({ conversationId, eventId: id }, 'skipping corrupt event on the conversation stream');
+      return null;
+    }
+    return event;
+  }
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject<T>(value: T | undefined): value is T & object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Enough of a Reply for the code that matches on it (`inReplyTo`) not to crash on a damaged entry. */
+function isReply(value: Reply | undefined): value is Reply {
+  return isObject(value) && typeof value.replyId === 'string' && Array.isArray(value.inReplyTo);
+}

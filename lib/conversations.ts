@@ -1,0 +1,88 @@
+/**
+ * What edges do with conversations, in one place: build start options, deliver a message or a reset with
+ * signal-with-start, and ask a conversation for its snapshot. Edges never start workflows any other way.
+ */
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import type { conversation } from '../workflows/conversation';
+import {
+  conversationWorkflowType,
+  messageSignal,
+  resetSignal,
+  snapshotQuery,
+  type Channel,
+  type ConversationSnapshot,
+  type InboundMessage,
+  type ResetRequest,
+} from '../workflows/messages';
+import { conversationSettings, type AppConfig } from './config';
+
+export type ConversationRunState = 'running' | 'closed' | 'unknown';
+
+/** Temporal calls from an edge give up after this long (→ 503), instead of hanging while Temporal is down. */
+const callTimeoutMs = 5000;
+
+export class Conversations {
+  constructor(
+    private readonly client: Client,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Delivers one message; starts the conversation (or a new run after an idle close) when needed. */
+  async send(conversationId: string, channel: Channel, message: InboundMessage): Promise<void> {
+    await this.bounded(() =>
+      this.client.workflow.signalWithStart<typeof conversation, [InboundMessage]>(conversationWorkflowType, {
+        ...this.startOptions(conversationId, channel),
+        signal: messageSignal,
+        signalArgs: [message],
+      }),
+    );
+  }
+
+  async reset(conversationId: string, channel: Channel, requestId: string): Promise<void> {
+    await this.bounded(() =>
+      this.client.workflow.signalWithStart<typeof conversation, [ResetRequest]>(conversationWorkflowType, {
+        ...this.startOptions(conversationId, channel),
+        signal: resetSignal,
+        signalArgs: [{ requestId }],
+      }),
+    );
+  }
+
+  async runState(conversationId: string): Promise<ConversationRunState> {
+    try {
+      const description = await this.bounded(() => this.client.workflow.getHandle(conversationId).describe());
+      return description.status.name === 'RUNNING' ? 'running' : 'closed';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'unknown';
+      throw error;
+    }
+  }
+
+  /** The live snapshot of a running conversation. */
+  async snapshot(conversationId: string): Promise<ConversationSnapshot> {
+    return this.bounded(() => this.client.workflow.getHandle(conversationId).query(snapshotQuery));
+  }
+
+  private bounded<T>(call: () => Promise<T>): Promise<T> {
+    return this.client.connection.withDeadline(Date.now() + callTimeoutMs, call);
+  }
+
+  /** The one place start options are built (search attributes and UI metadata will join them here). */
+  private startOptions(
+    conversationId: string,
+    channel: Channel,
+  ): Omit<WorkflowStartOptions<typeof conversation>, 'signal' | 'signalArgs'> {
+    return {
+      taskQueue: this.config.temporal.taskQueue,
+      workflowId: conversationId,
+      args: [{ conversationId, channel, settings: conversationSettings(this.config) }],
+      // A conversation id is reused after every idle close: each new message may start a new run.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    };
+  }
+}

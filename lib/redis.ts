@@ -1,0 +1,97 @@
+/**
+ * Redis clients tuned for a service that must answer "unavailable" rather than hang when Redis is down.
+ */
+import { Redis } from 'ioredis';
+import { UnavailableError } from './errors';
+import type { Logger } from './logger';
+
+export type { Redis };
+
+export interface RedisClientOptions {
+  /** Fail a command that gets no reply within this long, queued or sent (default 5000 ms). */
+  commandTimeoutMs?: number;
+  /** Give up on one connection attempt after this long (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** Reconnect attempts a command waits through before it fails (default 1). */
+  maxRetriesPerRequest?: number;
+  /** Shown in `CLIENT LIST`, so an operator can tell the API's connections from the workers'. */
+  connectionName?: string;
+  /** Receives connection errors; without it they are dropped (commands still reject). */
+  logger?: Logger;
+}
+
+/**
+ * Creates a client for ordinary (non-blocking) commands. Keys are not prefixed here: stores add their own prefix.
+ *
+ * @example
+ * const redis = createRedis(config.redis.url, { connectionName: 'api', logger });
+ * await pingRedis(redis);
+ */
+export function createRedis(url: string, options: RedisClientOptions = {}): Redis {
+  const redis = new Redis(url, {
+    connectTimeout: options.connectTimeoutMs ?? 5000,
+    // The default (20 reconnects) keeps a request waiting for a minute or more while Redis is down; one reconnect
+    // is enough to ride out a failover blip, and then the caller gets an error it can turn into a 503.
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
+    // Kept on so commands issued during start-up or a brief reconnect are not rejected outright;
+    // commandTimeout bounds how long a queued command can wait.
+    enableOfflineQueue: true,
+    // Without it a command sent to a Redis that stopped answering (but kept the socket) waits forever.
+    commandTimeout: options.commandTimeoutMs ?? 5000,
+    // Keep reconnecting forever (the app recovers on its own when Redis is back), but never wait long between tries.
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+  });
+  logErrors(redis, options.logger);
+  return redis;
+}
+
+/**
+ * A new connection for blocking commands (`XREAD BLOCK`). A blocked connection cannot send anything else, so a
+ * blocking read on the shared client would stall every other command behind it. The caller owns the connection
+ * and must `disconnect()` it when done.
+ *
+ * `commandTimeout` is cleared (it would cut a long `BLOCK` short); `blockingTimeout` instead makes the client
+ * give up `BLOCK` + 100 ms after the server should have answered, so a dead socket cannot hold a reader forever.
+ */
+export function duplicateForBlocking(redis: Redis, logger?: Logger): Redis {
+  const connection = redis.duplicate({ commandTimeout: undefined, blockingTimeout: 60_000 });
+  logErrors(connection, logger);
+  return connection;
+}
+
+/**
+ * Checks that Redis answers, within `timeoutMs` whatever the client's own settings.
+ * @throws UnavailableError('redis') when it does not.
+ */
+export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no PING reply within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } catch (error) {
+    throw new UnavailableError('redis', { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * ioredis prints "Unhandled error event" for every failed reconnect unless someone listens. Log the first error
+ * of an outage at warn and the rest at debug, so a long outage does not flood the log.
+ */
+function logErrors(redis: Redis, logger: Logger | undefined): void {
+  let outage = false;
+  redis.on('ready', () => {
+    if (outage) logger?.info({ connectionName: redis.options.connectionName }, 'redis connection restored');
+    outage = false;
+  });
+  redis.on('error', (error: Error) => {
+    const fields = { err: error, connectionName: redis.options.connectionName };
+    if (outage) logger?.debug(fields, 'redis connection error');
+    else logger?.warn(fields, 'redis connection error');
+    outage = true;
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * Runs a composition root when its file is the process entry point, and stops it on SIGINT/SIGTERM.
+ * Start-up failures (bad config, unreachable Temporal) print one clear line and exit non-zero.
+ */
+import { pathToFileURL } from 'node:url';
+
+export async function runAsMain(moduleUrl: string, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+  const entry = process.argv[1];
+  if (!entry || pathToFileURL(entry).href !== moduleUrl) return;
+  let handle: { stop(): Promise<void> };
+  try {
+    handle = await start();
+  } catch (error) {
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await handle.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

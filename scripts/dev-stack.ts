@@ -1,0 +1,46 @@
+/**
+ * `npm start`: the whole system with embedded defaults (see scripts/stack.ts). Ctrl-C stops everything it
+ * started. Run with `node --import tsx` (not the tsx CLI) so the signal reaches this process directly.
+ */
+import { startStack, type StackHandle } from './stack';
+
+const starting = new AbortController();
+let stack: StackHandle | undefined;
+let stopRequested = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  // npm forwards the terminal's Ctrl-C as well, so the same signal can arrive twice: act once.
+  if (stopRequested) return;
+  stopRequested = true;
+  console.log(`[stack] ${signal} received`);
+  if (stack) void stack.stop();
+  else starting.abort();
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+try {
+  stack = await startStack({ signal: starting.signal });
+} catch (error) {
+  if (starting.signal.aborted) process.exit(0);
+  // The message names the cause and where to look (e.g. "see the [temporal] lines above"); a stack trace would not help.
+  console.error(`[stack] could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const { urls } = stack;
+console.log(
+  [
+    '',
+    '[stack] ready',
+    `  API          ${urls.api}`,
+    `  API docs     ${urls.docs}`,
+    urls.temporalUi ? `  Temporal UI  ${urls.temporalUi}` : `  Temporal     ${urls.temporalAddress}`,
+    `  workers      ${stack.workerPids().length} (pids ${stack.workerPids().join(', ')})`,
+    '  Ctrl-C stops everything.',
+    '',
+  ].join('\n'),
+);
+
+const failure = await stack.stopped;
+if (failure) console.error(`[stack] ${failure.message}`);
+process.exit(failure ? 1 : 0);

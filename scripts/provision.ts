@@ -1,0 +1,139 @@
+/**
+ * Finds (or builds once) the external binaries the stack and the tests run: the Temporal CLI (its dev server)
+ * and MinIO. Launch tooling, not app code: it reads process.env directly.
+ *
+ * Lookup order for each: its env variable, the name on PATH, the project's cache directory (outside the clone,
+ * so a fresh CI clone reuses it), else `go install` into that cache directory.
+ * @example const temporal = await findTemporalCli(); // "/home/me/.cache/ai-assistant-core/bin/temporal"
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+
+type Env = Record<string, string | undefined>;
+
+export interface FindBinaryOptions {
+  /** Environment to read the lookup variables from (default `process.env`). */
+  env?: Env;
+  /** Where progress lines go (default stderr). */
+  log?: (line: string) => void;
+  /** Build with `go install` when not found (default true). */
+  build?: boolean;
+}
+
+export interface BinarySpec {
+  /** Executable name, also the last element of the Go package path. */
+  name: string;
+  /** For humans: "the Temporal CLI". */
+  title: string;
+  /** Variable that points at an existing binary. */
+  envVar: string;
+  /** `go install` argument, pinned. */
+  goPackage: string;
+  /** How to get it without Go. */
+  installHint: string;
+}
+
+/** v1.5.1 is the newest CLI tag whose go.mod has no replace directive, so `go install` works. */
+export const temporalCli: BinarySpec = {
+  name: 'temporal',
+  title: 'the Temporal CLI',
+  envVar: 'TEMPORAL_CLI_PATH',
+  goPackage: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
+  installHint: 'install the Temporal CLI (https://docs.temporal.io/cli) and put `temporal` on PATH',
+};
+
+export const minio: BinarySpec = {
+  name: 'minio',
+  title: 'MinIO',
+  envVar: 'MINIO_PATH',
+  goPackage: 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c',
+  installHint: 'install MinIO (https://min.io/download) and put `minio` on PATH',
+};
+
+export function findTemporalCli(opts: FindBinaryOptions = {}): Promise<string> {
+  return findBinary(temporalCli, opts);
+}
+
+export function findMinio(opts: FindBinaryOptions = {}): Promise<string> {
+  return findBinary(minio, opts);
+}
+
+/** `$XDG_CACHE_HOME/ai-assistant-core/bin`, default `~/.cache/ai-assistant-core/bin`. */
+export function cacheBinDir(env: Env = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ai-assistant-core', 'bin');
+}
+
+export async function findBinary(spec: BinarySpec, opts: FindBinaryOptions = {}): Promise<string> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const explicit = env[spec.envVar];
+  if (explicit) {
+    if (isExecutable(explicit)) return explicit;
+    throw new Error(`${spec.envVar}=${explicit} is not an executable file; fix or unset ${spec.envVar}`);
+  }
+  const cached = join(cacheBinDir(env), spec.name);
+  const found = onPath(spec.name, env) ?? (isExecutable(cached) ? cached : undefined);
+  if (found) return found;
+
+  const go = onPath('go', env);
+  if (!go || opts.build === false) {
+    throw new Error(
+      `${spec.title} not found (checked ${spec.envVar}, PATH, ${cached}). Either install Go (https://go.dev/dl/) so ` +
+        `it can be built with \`go install ${spec.goPackage}\`, or ${spec.installHint}, or set ${spec.envVar} ` +
+        'to the path of the binary.',
+    );
+  }
+  await goInstall(go, spec, cacheBinDir(env), env, log);
+  if (!isExecutable(cached)) throw new Error(`go install ${spec.goPackage} succeeded but ${cached} is missing`);
+  return cached;
+}
+
+async function goInstall(go: string, spec: BinarySpec, binDir: string, env: Env, log: (line: string) => void) {
+  mkdirSync(binDir, { recursive: true });
+  log(`[provision] building ${spec.title} with go install, this takes a few minutes… (go install ${spec.goPackage})`);
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  // Module downloads print nothing: say that the build is alive.
+  const heartbeat = setInterval(() => log(`[provision] still building ${spec.title} (${seconds()} s)`), 30_000);
+  // -v names each package as it compiles: the progress indicator of a build that runs for minutes.
+  const child = spawn(go, ['install', '-v', spec.goPackage], {
+    env: { ...env, GOBIN: binDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => log(`[go] ${line}`));
+  }
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  }).finally(() => clearInterval(heartbeat));
+  if (code !== 0) throw new Error(`go install ${spec.goPackage} failed with exit code ${code}; see the [go] lines above`);
+  log(`[provision] built ${join(binDir, spec.name)} in ${seconds()} s`);
+}
+
+function onPath(name: string, env: Env): string | undefined {
+  return (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(isExecutable);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    console.log(`temporal: ${await findTemporalCli()}`);
+    console.log(`minio:    ${await findMinio()}`);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 1;
+  }
+}

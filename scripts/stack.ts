@@ -1,0 +1,185 @@
+/**
+ * The whole system on one machine (DESIGN §7): a Temporal dev server with a SQLite file under the data
+ * directory (unless TEMPORAL_ADDRESS names one to attach to), `WORKERS` worker processes that are restarted
+ * when they die, and the API. Every child is its own OS process, so a worker can be killed like in production.
+ * @example
+ * const stack = await startStack({ env: { TEMPORAL_ADDRESS: '127.0.0.1:7233' }, port: 3300, workers: 2 });
+ * await fetch(`${stack.urls.api}/healthz`);
+ * await stack.stop();
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../lib/config';
+import { searchAttributes } from '../lib/search-attributes';
+import { spawnChild, describeExit, type ChildHandle } from './child-process';
+import { findTemporalCli } from './provision';
+import { defaultRestartPolicy, SupervisedProcess, type RestartPolicy } from './supervised-process';
+import { ensureSearchAttributes, startDevServer } from './temporal-dev-server';
+import { httpOk, waitUntil } from './wait-until';
+
+export interface StackOptions {
+  /** Variables laid over process.env, for the config and every child (e.g. TEMPORAL_ADDRESS, REDIS_URL). */
+  env?: Record<string, string | undefined>;
+  /** API port (overrides PORT). Must be a real port: the launcher finds the API by it. */
+  port?: number;
+  /** Worker process count (overrides WORKERS). */
+  workers?: number;
+  /** Start the embedded dev server; default: only when TEMPORAL_ADDRESS is not set. */
+  devServer?: boolean;
+  /** Dev server ports, default 7233 (gRPC) and 8233 (UI). */
+  temporalPort?: number;
+  temporalUiPort?: number;
+  /** Repository root, the children's cwd (default: this checkout). */
+  root?: string;
+  /** Receives the launcher's lines and the children's prefixed output lines (default stdout). */
+  log?: (line: string) => void;
+  restartPolicy?: RestartPolicy;
+  /** SIGTERM → SIGKILL grace for each child on stop (default 10 s). */
+  stopGraceMs?: number;
+  /** How long to wait for the dev server and the API's /healthz (default 120 s). */
+  readyTimeoutMs?: number;
+  /** Aborting it during start-up stops what was started and rejects. */
+  signal?: AbortSignal;
+}
+
+export interface StackUrls {
+  api: string;
+  docs: string;
+  temporalAddress: string;
+  /** Only when the embedded dev server runs. */
+  temporalUi?: string;
+}
+
+export interface StackHandle {
+  urls: StackUrls;
+  /** Pids of the worker processes alive right now (a restarting worker is missing until it is back). */
+  workerPids(): number[];
+  apiPid(): number | undefined;
+  /** Unexpected worker exits so far (each one is followed by a restart). */
+  workerRestarts(): number;
+  /** Stops API and workers, then the dev server. Safe to call more than once. */
+  stop(): Promise<void>;
+  /** Settles when the stack has stopped: undefined after stop(), the reason when it stopped on its own. */
+  stopped: Promise<Error | undefined>;
+}
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function startStack(options: StackOptions = {}): Promise<StackHandle> {
+  const root = options.root ?? repoRoot;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const graceMs = options.stopGraceMs ?? 10_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (options.port !== undefined) env.PORT = String(options.port);
+  if (options.workers !== undefined) env.WORKERS = String(options.workers);
+  const embedded = options.devServer ?? !env.TEMPORAL_ADDRESS;
+  const temporalPort = options.temporalPort ?? 7233;
+  const temporalUiPort = options.temporalUiPort ?? 8233;
+  if (embedded) env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
+
+  const config = loadConfig(env, root);
+  if (config.api.port === 0) throw new Error('PORT=0 cannot be used by the launcher: it finds the API by its port');
+  for (const dir of [config.stack.dataDir, join(config.stack.dataDir, 'archive'), config.archiveDir]) {
+    if (dir) mkdirSync(dir, { recursive: true });
+  }
+
+  const abort = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+  let temporal: ChildHandle | undefined;
+  const apps: SupervisedProcess[] = [];
+  let stopping: Promise<void> | undefined;
+  let settle: (reason: Error | undefined) => void = () => {};
+  const stopped = new Promise<Error | undefined>((resolve) => (settle = resolve));
+  const stop = (reason?: Error): Promise<void> => {
+    stopping ??= (async () => {
+      abort.abort(reason ?? new Error('stack stopped'));
+      if (apps.length > 0) log('[stack] stopping API and workers…');
+      await Promise.all(apps.map((app) => app.stop(graceMs)));
+      if (temporal) {
+        log('[stack] stopping the Temporal dev server…');
+        await temporal.stop(graceMs);
+      }
+      log('[stack] stopped');
+      settle(reason);
+    })();
+    return stopping;
+  };
+  options.signal?.addEventListener('abort', () => void stop(), { once: true });
+
+  const spawnApp = (name: string, script: string, extraEnv: Record<string, string> = {}) =>
+    new SupervisedProcess(
+      name,
+      () =>
+        spawnChild(name, process.execPath, ['--import', 'tsx', script], {
+          cwd: root,
+          env: { ...env, ...extraEnv },
+          log,
+          detached: true,
+        }),
+      log,
+      options.restartPolicy ?? defaultRestartPolicy,
+    );
+
+  try {
+    if (embedded) {
+      const cli = await findTemporalCli({ env, log });
+      const dbFile = join(config.stack.dataDir, 'temporal.db');
+      log(`[stack] starting the Temporal dev server (${cli}, ${dbFile})`);
+      const server = await startDevServer({
+        cli,
+        port: temporalPort,
+        uiPort: temporalUiPort,
+        dbFile,
+        namespace: config.temporal.namespace,
+        log,
+        detached: true,
+        readyTimeoutMs,
+        signal,
+      });
+      temporal = server.child;
+      const created = await ensureSearchAttributes(cli, server.address, config.temporal.namespace, searchAttributes);
+      if (created.length > 0) log(`[stack] registered search attributes: ${created.join(', ')}`);
+      void temporal.exited.then((exit) => {
+        if (!stopping) void stop(new Error(`the Temporal dev server exited unexpectedly (${describeExit(exit)})`));
+      });
+    } else {
+      log(`[stack] attaching to Temporal at ${config.temporal.address} (no dev server started)`);
+    }
+
+    signal.throwIfAborted();
+    for (let index = 1; index <= config.stack.workers; index++) {
+      apps.push(spawnApp(`worker-${index}`, 'workers/main.ts', { WORKER_INDEX: String(index) }));
+    }
+    const api = spawnApp('api', 'api/main.ts');
+    apps.push(api);
+    apps.forEach((app) => app.run());
+
+    const port = config.api.port;
+    await waitUntil(`API on port ${port}`, () => httpOk(`http://127.0.0.1:${port}/healthz`), {
+      timeoutMs: readyTimeoutMs,
+      signal,
+      failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [api] lines above` : undefined),
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const workers = apps.filter((app) => app.name.startsWith('worker-'));
+  const apiUrl = `http://localhost:${config.api.port}`;
+  return {
+    urls: {
+      api: apiUrl,
+      docs: `${apiUrl}/docs`,
+      temporalAddress: config.temporal.address,
+      ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
+    },
+    workerPids: () => workers.map((w) => w.pid()).filter((pid): pid is number => pid !== undefined),
+    apiPid: () => apps.find((app) => app.name === 'api')?.pid(),
+    workerRestarts: () => workers.reduce((sum, w) => sum + w.exits, 0),
+    stop: () => stop(),
+    stopped,
+  };
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ConversationState } from '../workflows/conversation-state';
+import type { ConversationSettings, InboundMessage, Reply } from '../workflows/messages';
+
+const settings: ConversationSettings = {
+  systemPrompt: 'test',
+  contextTokenBudget: 100,
+  summaryMaxTokens: 50,
+  idleTimeoutMs: 60_000,
+  maxTurnsPerRun: 3,
+  maxSignalsPerRun: 10,
+  dedupeWindow: 3,
+  archiveEveryTurns: 2,
+};
+
+const message = (id: string, text = `text of ${id}`): InboundMessage => ({ messageId: id, text, receivedAt: '2026-01-01T00:00:00Z' });
+const reply = (text: string, inReplyTo: string[]): Reply => ({
+  replyId: `r-${inReplyTo.join('+')}`,
+  inReplyTo,
+  text,
+  provider: 'p',
+  model: 'm',
+  usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+  kind: 'answer',
+  createdAt: '2026-01-01T00:00:01Z',
+});
+
+describe('ConversationState', () => {
+  it('when a message id repeats then the repeat is ignored and counted', () => {
+    const state = new ConversationState(settings);
+    expect(state.acceptMessage(message('a'))).toBe(true);
+    expect(state.acceptMessage(message('a'))).toBe(false);
+    expect(state.pendingCount()).toBe(1);
+    expect(state.counters.duplicatesIgnored).toBe(1);
+  });
+
+  it('when more ids than the dedupe window arrive then only the oldest is forgotten', () => {
+    const state = new ConversationState(settings);
+    for (const id of ['a', 'b', 'c', 'd']) state.acceptMessage(message(id));
+    expect(state.acceptMessage(message('a'))).toBe(true);
+    expect(state.acceptMessage(message('d'))).toBe(false);
+  });
+
+  it('when several messages wait then one turn takes them all, stopping at a reset', () => {
+    const state = new ConversationState(settings);
+    state.acceptMessage(message('a'));
+    state.acceptMessage(message('b'));
+    state.acceptReset('x');
+    state.acceptMessage(message('c'));
+    expect(state.takeNext()).toEqual({ kind: 'turn', messages: [message('a'), message('b')] });
+    expect(state.takeNext()).toEqual({ kind: 'reset' });
+    expect(state.takeNext()).toEqual({ kind: 'turn', messages: [message('c')] });
+    expect(state.takeNext()).toEqual({ kind: 'none' });
+  });
+
+  it('when the window exceeds the token budget then the oldest turns are folded and the newest stays', () => {
+    const state = new ConversationState(settings);
+    for (const id of ['a', 'b', 'c']) state.recordTurn([message(id, 'x'.repeat(120))], reply('y'.repeat(80), [id]));
+    const fold = state.turnsToFold();
+    expect(fold.map((t) => t.number)).toEqual([1, 2]);
+    state.applySummary('short summary', fold.length);
+    expect(state.window.map((t) => t.number)).toEqual([3]);
+    expect(state.summary).toBe('short summary');
+  });
+
+  it('when restoring a snapshot then answered messages still pending are dropped and numbering continues', () => {
+    const state = new ConversationState(settings);
+    state.acceptMessage(message('old'));
+    state.acceptMessage(message('new'));
+    state.restore({ summary: 's', window: [], seenMessageIds: ['old'], turnCount: 7, savedAt: '2026-01-01T00:00:00Z' });
+    expect(state.takeNext()).toEqual({ kind: 'turn', messages: [message('new')] });
+    expect(state.recordTurn([message('new')], reply('r', ['new'])).number).toBe(8);
+    expect(state.acceptMessage(message('old'))).toBe(false);
+  });
+
+  it('when a run reaches its turn or signal limit then it asks to continue as new', () => {
+    const byTurns = new ConversationState(settings);
+    for (const id of ['a', 'b', 'c']) byTurns.recordTurn([message(id)], reply('r', [id]));
+    expect(byTurns.shouldContinueAsNew(false)).toBe(true);
+    const bySignals = new ConversationState(settings);
+    for (let i = 0; i < 10; i++) bySignals.acceptMessage(message('same'));
+    expect(bySignals.shouldContinueAsNew(false)).toBe(true);
+    expect(new ConversationState(settings).shouldContinueAsNew(true)).toBe(true);
+  });
+
+  it('when state is carried to a new run then summary, window, dedupe set and inbox survive', () => {
+    const state = new ConversationState(settings);
+    state.recordTurn([message('a')], reply('r', ['a']));
+    state.acceptMessage(message('b'));
+    state.applySummary('sum', 0);
+    const next = new ConversationState(settings, JSON.parse(JSON.stringify(state.carry())));
+    expect(next.summary).toBe('sum');
+    expect(next.window).toHaveLength(1);
+    expect(next.acceptMessage(message('b'))).toBe(false);
+    expect(next.pendingCount()).toBe(1);
+    expect(next.turnsThisRun).toBe(0);
+  });
+});

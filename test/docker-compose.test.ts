@@ -1,0 +1,57 @@
+/**
+ * docker-compose.yml is documentation that can rot silently (nothing here runs Docker): these checks make a
+ * renamed config variable, a dangling depends_on or a changed search attribute fail the build instead.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { environmentVariables, fileVariables } from '../lib/config';
+import { searchAttributes } from '../lib/search-attributes';
+
+interface Service {
+  environment?: Record<string, unknown> | string[];
+  depends_on?: Record<string, unknown> | string[];
+  command?: string | string[];
+}
+const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const appServices = ['workers', 'api'];
+
+function variableNames(service: Service): string[] {
+  const env = service.environment ?? {};
+  return Array.isArray(env) ? env.map((entry) => entry.split('=')[0]!) : Object.keys(env);
+}
+
+function isKnownVariable(name: string): boolean {
+  const known = (n: string) => n in environmentVariables || (fileVariables as readonly string[]).includes(n);
+  return known(name) || (name.endsWith('_FILE') && known(name.slice(0, -'_FILE'.length)));
+}
+
+describe('docker-compose.yml', () => {
+  it.each(appServices)('when the %s service is configured then it uses only variables lib/config.ts reads', (name) => {
+    const service = compose.services[name];
+    expect(service, `service ${name}`).toBeDefined();
+    const names = variableNames(service!);
+    expect(names).toContain('TEMPORAL_ADDRESS');
+    expect(names.filter((variable) => !isKnownVariable(variable))).toEqual([]);
+  });
+
+  it('when a service depends on another then that service exists', () => {
+    const dangling = Object.entries(compose.services).flatMap(([name, service]) => {
+      const deps = service.depends_on ?? [];
+      return (Array.isArray(deps) ? deps : Object.keys(deps))
+        .filter((dep) => !(dep in compose.services))
+        .map((dep) => `${name} → ${dep}`);
+    });
+    expect(dangling).toEqual([]);
+  });
+
+  it('when the setup job runs then it registers exactly the search attributes of lib/search-attributes.ts', () => {
+    const command = [compose.services['temporal-search-attributes']?.command ?? ''].flat().join('\n');
+    const registered = Object.fromEntries(
+      [...command.matchAll(/search-attribute create .*--name (\w+) --type (\w+)/g)].map((m) => [m[1], m[2]]),
+    );
+    expect(registered).toEqual(searchAttributes);
+  });
+});

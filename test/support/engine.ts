@@ -1,0 +1,129 @@
+/**
+ * An in-process engine for one suite: a worker and the API against the shared test Temporal server,
+ * Redis and MinIO, isolated by a unique task queue, Redis key prefix and bucket (so suites run in parallel).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { stringify } from 'yaml';
+import { start as startApi, type ApiHandle } from '../../api/main';
+import { loadConfig, type AppConfig } from '../../lib/config';
+import { createRedis, type Redis } from '../../lib/redis';
+import { dataConverter } from '../../lib/temporal';
+import { start as startWorker, workflowsPath, type WorkerHandle } from '../../workers/main';
+import { testServices } from './services';
+
+export interface EngineOptions {
+  /** Overrides for config/app.yaml, snake_case as in the file (e.g. `{ conversation: { idle_timeout: '2s' } }`). */
+  app?: Record<string, unknown>;
+  /** Providers for model.yaml (snake_case as in the file); none → the dev echo provider. */
+  providers?: Record<string, unknown>[];
+  archive?: 's3' | 'directory';
+}
+
+/** A fetch Response whose JSON body tests may read without casting. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+export interface Engine {
+  config: AppConfig;
+  api: ApiHandle;
+  temporal: Client;
+  redis: Redis;
+  /** Client-facing id → workflow id, as the API maps it for the anonymous user. */
+  workflowId(clientId: string): string;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
+  get(path: string, headers?: Record<string, string>): Promise<JsonResponse>;
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// The SDK's worker lifecycle chatter would drown test output; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** One workflow bundle per test file: bundling takes seconds, and every worker in the file can share it. */
+export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  return bundle;
+}
+
+export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
+  const services = testServices();
+  const id = randomUUID().slice(0, 8);
+  const dir = mkdtempSync(join(tmpdir(), `aac-${id}-`));
+  writeFileSync(join(dir, 'app.yaml'), stringify(options.app ?? {}));
+  writeFileSync(join(dir, 'model.yaml'), stringify({ providers: options.providers ?? [] }));
+  const archiveEnv =
+    options.archive === 'directory'
+      ? { ARCHIVE_DIR: join(dir, 'archive') }
+      : {
+          S3_ENDPOINT: services.s3.endpoint,
+          S3_BUCKET: `test-${id}`,
+          S3_REGION: services.s3.region,
+          S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+        };
+  const config = loadConfig({
+    APP_CONFIG: join(dir, 'app.yaml'),
+    MODEL_CONFIG: join(dir, 'model.yaml'),
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `test-${id}`,
+    REDIS_URL: services.redisUrl,
+    REDIS_KEY_PREFIX: `test-${id}:`,
+    PORT: '0',
+    API_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dir,
+    ...archiveEnv,
+  });
+
+  const workflowBundle = await sharedWorkflowBundle();
+  let worker: WorkerHandle | undefined = await startWorker({ config, workflowBundle });
+  const api = await startApi(config);
+  const connection = await Connection.connect({ address: services.temporalAddress });
+  const temporal = new Client({ connection, dataConverter });
+  const redis = createRedis(services.redisUrl);
+  const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> =>
+    fetch(`${api.url}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  return {
+    config,
+    api,
+    temporal,
+    redis,
+    workflowId: (clientId) => `api:anonymous:${clientId}`,
+    post: (path, body, headers) => request('POST', path, body, headers),
+    get: (path, headers) => request('GET', path, undefined, headers),
+    async stopWorker() {
+      await worker?.stop();
+      worker = undefined;
+    },
+    async startWorker() {
+      worker ??= await startWorker({ config, workflowBundle });
+    },
+    async stop() {
+      await api.stop();
+      await worker?.stop();
+      await connection.close();
+      redis.disconnect();
+    },
+  };
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};

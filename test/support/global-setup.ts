@@ -1,0 +1,104 @@
+/**
+ * vitest globalSetup: the real servers every suite talks to, started once per run and handed out through
+ * `project.provide('services', …)` (suites read them with testServices()). Temporal dev server (in memory,
+ * fast SQLite pragmas, search attributes registered at start) and MinIO run as child processes on free ports;
+ * Redis must already run (REDIS_URL, default redis://127.0.0.1:6379; .ci/run starts one).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { TestProject } from 'vitest/node';
+import { searchAttributes } from '../../lib/search-attributes';
+import { spawnChild, describeExit, type ChildHandle } from '../../scripts/child-process';
+import { findMinio, findTemporalCli } from '../../scripts/provision';
+import { startDevServer } from '../../scripts/temporal-dev-server';
+import { httpOk, waitUntil } from '../../scripts/wait-until';
+import { freePorts } from './ports';
+import type { TestServices } from './services';
+
+const s3Credentials = { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' };
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  await checkRedis(redisUrl);
+  const temporalCliPath = await findTemporalCli({ log });
+  const minioPath = await findMinio({ log });
+  const [temporalPort, minioPort] = (await freePorts(2)) as [number, number];
+  const minioDir = await mkdtemp(join(tmpdir(), 'aac-test-minio-'));
+
+  const results = await Promise.allSettled([
+    startDevServer({
+      cli: temporalCliPath,
+      port: temporalPort,
+      fast: true,
+      searchAttributes,
+      log,
+      readyTimeoutMs: 60_000,
+    }).then((server) => server.child),
+    startMinio(minioPath, minioPort, minioDir),
+  ]);
+  const children = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const teardown = async () => {
+    await Promise.all(children.map((child) => child.stop(5_000)));
+    await rm(minioDir, { recursive: true, force: true });
+  };
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    await teardown();
+    throw failed.reason;
+  }
+
+  const services: TestServices = {
+    temporalAddress: `127.0.0.1:${temporalPort}`,
+    temporalCliPath,
+    redisUrl,
+    s3: { endpoint: `http://127.0.0.1:${minioPort}`, region: 'us-east-1', ...s3Credentials },
+  };
+  project.provide('services', services);
+  log(
+    `[global-setup] Temporal dev server ${services.temporalAddress} (${temporalCliPath}), ` +
+      `MinIO ${services.s3.endpoint} (${minioPath}), Redis ${redisUrl}`,
+  );
+  return teardown;
+}
+
+async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => (cause = error)); // the connect error itself, not "Connection is closed"
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new Error(
+      `Redis at ${url} does not answer PING (${(cause ?? (error as Error)).message}). Start one, e.g. ` +
+        "`redis-server --save '' --appendonly no --daemonize yes`, or point REDIS_URL at one (.ci/run does this).",
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function startMinio(binary: string, port: number, dataDir: string): Promise<ChildHandle> {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawnChild('minio', binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--quiet'], {
+    env: {
+      ...process.env,
+      MINIO_ROOT_USER: s3Credentials.accessKeyId,
+      MINIO_ROOT_PASSWORD: s3Credentials.secretAccessKey,
+      MINIO_BROWSER: 'off', // no console: one port less to find
+    },
+    log,
+  });
+  try {
+    await waitUntil(`MinIO at ${endpoint}`, () => httpOk(`${endpoint}/minio/health/live`), {
+      timeoutMs: 60_000,
+      failFast: () => (child.running() ? undefined : 'the process ended; see the [minio] lines above'),
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (${describeExit(await child.stop(5_000))})`, { cause: error });
+  }
+  return child;
+}

@@ -1,0 +1,74 @@
+/**
+ * Worker process: the composition root that turns config into clients, activities and a Temporal worker.
+ * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createBlobStore } from '../lib/blob-store';
+import { loadConfig, type AppConfig } from '../lib/config';
+import { ConversationStore } from '../lib/conversation-store';
+import { createLogger } from '../lib/logger';
+import { createRedis } from '../lib/redis';
+import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
+import { TranscriptArchive } from '../lib/transcript-archive';
+import { runAsMain } from '../lib/run-as-main';
+import { PinoSdkLogger } from './sdk-logger';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerHandle {
+  stop(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  config?: AppConfig;
+  /** A prebuilt workflow bundle (tests share one instead of bundling per worker). */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> {
+  const config = options.config ?? loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  for (const skipped of config.skippedProviders) {
+    logger.warn({ provider: skipped.name, missing: skipped.missing }, 'model provider skipped: environment variables unset');
+  }
+  if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
+
+  const redis = createRedis(config.redis.url);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const activities = createActivities({
+    providers: config.model.providers,
+    cache: new ConversationStore(redis, config.redis.keyPrefix),
+    transcripts: new TranscriptArchive(createBlobStore(config)),
+    logger,
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities,
+    dataConverter,
+    // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
+    shutdownGraceTime: '10 seconds',
+  });
+  const running = worker.run();
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      redis.disconnect();
+      logger.info('worker stopped');
+    },
+  };
+}
+
+await runAsMain(import.meta.url, async () => {
+  const config = loadConfig();
+  Runtime.install({ logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk' })) });
+  return start({ config });
+});

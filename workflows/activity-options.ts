@@ -1,0 +1,35 @@
+/**
+ * Activity options, grouped by kind. Every non-default value says why.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Model calls stream for a long time, so a killed worker is detected by heartbeat, not by start-to-close. */
+export const modelCall: ActivityOptions = {
+  // A long answer from a slow provider can stream for minutes.
+  startToCloseTimeout: '5 minutes',
+  // The activity heartbeats on every token and while waiting; a dead worker is noticed within seconds.
+  heartbeatTimeout: '15 seconds',
+  retry: {
+    // Each attempt already walks the whole fallback chain; a few spaced-out attempts ride out short outages.
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 4,
+    // Every provider refused the request itself: sending it again cannot help.
+    nonRetryableErrorTypes: ['ModelRequestRejected'],
+  },
+};
+
+/** Writes whose loss would lose data (closing archive, reply delivery): retried until they succeed. */
+export const durableWrite: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  // Redis or S3 may be down for a while; keep trying, but not in a tight loop.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/** Reads and best-effort writes: a few quick attempts, then the workflow carries on without them. */
+export const bestEffort: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  // The workflow has a fallback (archive instead of Redis, retry at the next flush), so do not block on it.
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+};
