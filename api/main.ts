@@ -11,7 +11,7 @@ import { loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
 import { createLogger } from '../lib/logger';
-import { createRedis } from '../lib/redis';
+import { createRedis, pingRedis } from '../lib/redis';
 import { runAsMain } from '../lib/run-as-main';
 import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
@@ -39,7 +39,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     history: new TranscriptArchive(blobs),
     readiness: {
       temporal: () => connection.healthService.check({}),
-      redis: () => redis.ping(),
+      redis: () => pingRedis(redis),
       archive: () => blobs.ping(),
     },
   });

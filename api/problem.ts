@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isGrpcServiceError } from '@temporalio/client';
 import { NotFoundError, UnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { isRedisUnavailable } from '../lib/redis';
 
 const titles: Record<number, string> = {
   400: 'Bad Request',
@@ -43,7 +44,7 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
     if (error instanceof NotFoundError) return problem(c, 404, error.message);
     const dependency = unavailableDependency(error);
     if (dependency) {
-      logger.warn({ err: error, dependency, path: c.req.path }, 'dependency unavailable');
+      logger.warn({ dependency, error: error.message, path: c.req.path }, 'dependency unavailable');
       c.header('retry-after', '5');
       return problem(c, 503, `${dependency} is unavailable right now; retry later. Nothing was lost.`);
     }
@@ -55,6 +56,7 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
 /** Which dependency an error says is down, if any. */
 function unavailableDependency(error: Error): string | undefined {
   if (error instanceof UnavailableError) return error.dependency;
+  if (isRedisUnavailable(error)) return 'redis';
   // UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the Temporal frontend did not answer in time.
   if (isGrpcServiceError(error.cause) && [4, 14].includes(error.cause.code)) return 'Temporal';
   if (isGrpcServiceError(error) && [4, 14].includes(error.code)) return 'Temporal';

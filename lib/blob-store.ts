@@ -39,6 +39,5 @@ export function createBlobStore(config: AppConfig): BlobStore {
       prefix: s3.prefix,
     });
   }
-  // loadConfig sets archiveDir exactly when no bucket is configured; the fallback covers hand-built configs.
-  return new DirectoryBlobStore(config.archiveDir ?? config.archive.dir);
+  return new DirectoryBlobStore(config.archiveDir);
 }

@@ -3,7 +3,7 @@
  * parsed once at start-up, frozen and passed down. Nothing else reads process.env.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { msToNumber, type Duration } from '@temporalio/common';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -59,8 +59,8 @@ const schema = z.strictObject({
     keyPrefix: z.string().default('aac:'),
   }).prefault({}),
   archive: z.strictObject({
-    /** Used when no S3 endpoint or bucket is configured. */
-    dir: z.string().min(1).default('data/archive'),
+    /** Used when no S3 bucket is configured; default `<stack.dataDir>/archive`. */
+    dir: z.string().min(1).optional(),
     s3: z.strictObject({
       endpoint: z.url().optional(),
       bucket: z.string().min(3).optional(),
@@ -99,8 +99,8 @@ const schema = z.strictObject({
 type ParsedConfig = z.infer<typeof schema>;
 export type AppConfig = Readonly<
   ParsedConfig & {
-    /** Absolute path of the transcript archive directory, or undefined when S3 is used. */
-    archiveDir: string | undefined;
+    /** Absolute path of the transcript archive directory (used when no S3 bucket is configured). */
+    archiveDir: string;
     /** Providers that were dropped because a `${VAR}` they reference is unset. */
     skippedProviders: { name: string; missing: string[] }[];
     /** True when no provider is usable and the built-in echo provider answers. */
@@ -188,8 +188,8 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
     if (p.type === 'openai-compatible' && !p.endpoint) problems.push(`model provider ${p.name}: endpoint is required`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const archiveDir = s3.bucket ? undefined : absolute(root, config.archive.dir);
   config.stack.dataDir = absolute(root, config.stack.dataDir);
+  const archiveDir = absolute(root, config.archive.dir ?? join(config.stack.dataDir, 'archive'));
   return deepFreeze({ ...config, archiveDir, skippedProviders, usingDevProvider });
 }
 

@@ -95,3 +95,13 @@ function logErrors(redis: Redis, logger: Logger | undefined): void {
     outage = true;
   });
 }
+
+/**
+ * True for the errors ioredis raises when Redis cannot be reached or stopped answering (as opposed to a
+ * command error such as WRONGTYPE): callers turn these into "unavailable, retry later".
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  return /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|enableOfflineQueue/.test(error.message);
+}

@@ -35,7 +35,7 @@ export interface StackOptions {
   /** Receives the launcher's lines and the children's prefixed output lines (default stdout). */
   log?: (line: string) => void;
   restartPolicy?: RestartPolicy;
-  /** SIGTERM → SIGKILL grace for each child on stop (default 10 s). */
+  /** SIGTERM → SIGKILL grace for each child on stop (default 15 s). */
   stopGraceMs?: number;
   /** How long to wait for the dev server and the API's /healthz (default 120 s). */
   readyTimeoutMs?: number;
@@ -69,7 +69,8 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export async function startStack(options: StackOptions = {}): Promise<StackHandle> {
   const root = options.root ?? repoRoot;
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const graceMs = options.stopGraceMs ?? 10_000;
+  // Longer than the worker's shutdownGraceTime (10 s), so a draining worker is never killed mid-drain.
+  const graceMs = options.stopGraceMs ?? 15_000;
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (options.port !== undefined) env.PORT = String(options.port);
@@ -81,9 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
 
   const config = loadConfig(env, root);
   if (config.api.port === 0) throw new Error('PORT=0 cannot be used by the launcher: it finds the API by its port');
-  for (const dir of [config.stack.dataDir, join(config.stack.dataDir, 'archive'), config.archiveDir]) {
-    if (dir) mkdirSync(dir, { recursive: true });
-  }
+  mkdirSync(config.stack.dataDir, { recursive: true });
+  if (!config.archive.s3.bucket) mkdirSync(config.archiveDir, { recursive: true });
 
   const abort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;

@@ -5,12 +5,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
+import { isEventId } from '../../lib/conversation-store';
 import { apiConversationId, clientIdSchema, userOf } from '../conversation-ids';
 import { findConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
 import { conversationParams, problemResponse } from '../schemas';
 
-const streamIdPattern = /^\d+-\d+$/;
 /** How long one blocking read waits before the stream sends a keep-alive comment. */
 const pollMs = 10_000;
 
@@ -30,7 +30,7 @@ export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
     const id = clientIdSchema.safeParse(c.req.param('id'));
     if (!id.success) throw new HTTPException(422, { message: `id: ${id.error.issues[0]?.message}` });
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('after');
-    if (resumeFrom !== undefined && !streamIdPattern.test(resumeFrom)) {
+    if (resumeFrom !== undefined && !isEventId(resumeFrom)) {
       throw new HTTPException(400, { message: 'Last-Event-ID / after must be an event id such as 1700000000000-0' });
     }
     const conversationId = apiConversationId(userOf(c), id.data);

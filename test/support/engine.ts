@@ -13,7 +13,7 @@ import { start as startApi, type ApiHandle } from '../../api/main';
 import { loadConfig, type AppConfig } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { dataConverter } from '../../lib/temporal';
-import { start as startWorker, workflowsPath, type WorkerHandle } from '../../workers/main';
+import { start as startWorker, workflowsPath } from '../../workers/main';
 import { testServices } from './services';
 
 export interface EngineOptions {
@@ -22,10 +22,14 @@ export interface EngineOptions {
   /** Providers for model.yaml (snake_case as in the file); none → the dev echo provider. */
   providers?: Record<string, unknown>[];
   archive?: 's3' | 'directory';
+  /** Defaults: the shared test Temporal server and Redis. */
+  temporalAddress?: string;
+  redisUrl?: string;
+  /** false: start only the API (for suites that take dependencies away). */
+  worker?: boolean;
 }
 
 /** A fetch Response whose JSON body tests may read without casting. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
 
 export interface Engine {
@@ -52,13 +56,17 @@ export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
+/**
+ * Environment for one isolated engine: temp app.yaml/model.yaml, unique task queue, key prefix and bucket.
+ * Used for in-process engines and for child processes of the dev stack alike.
+ */
+export function testEnvironment(options: EngineOptions = {}): Record<string, string> {
   const services = testServices();
   const id = randomUUID().slice(0, 8);
   const dir = mkdtempSync(join(tmpdir(), `aac-${id}-`));
   writeFileSync(join(dir, 'app.yaml'), stringify(options.app ?? {}));
   writeFileSync(join(dir, 'model.yaml'), stringify({ providers: options.providers ?? [] }));
-  const archiveEnv =
+  const archiveEnv: Record<string, string> =
     options.archive === 'directory'
       ? { ARCHIVE_DIR: join(dir, 'archive') }
       : {
@@ -68,22 +76,26 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
           S3_ACCESS_KEY_ID: services.s3.accessKeyId,
           S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
         };
-  const config = loadConfig({
+  return {
     APP_CONFIG: join(dir, 'app.yaml'),
     MODEL_CONFIG: join(dir, 'model.yaml'),
-    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_ADDRESS: options.temporalAddress ?? services.temporalAddress,
     TEMPORAL_TASK_QUEUE: `test-${id}`,
-    REDIS_URL: services.redisUrl,
+    REDIS_URL: options.redisUrl ?? services.redisUrl,
     REDIS_KEY_PREFIX: `test-${id}:`,
     PORT: '0',
     API_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DATA_DIR: dir,
     ...archiveEnv,
-  });
+  };
+}
 
+export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
+  const services = testServices();
+  const config = loadConfig(testEnvironment(options));
   const workflowBundle = await sharedWorkflowBundle();
-  let worker: WorkerHandle | undefined = await startWorker({ config, workflowBundle });
+  let worker = options.worker === false ? undefined : await startWorker({ config, workflowBundle });
   const api = await startApi(config);
   const connection = await Connection.connect({ address: services.temporalAddress });
   const temporal = new Client({ connection, dataConverter });

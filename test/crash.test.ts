@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type StackHandle } from '../scripts/stack';
+import { testEnvironment } from './support/engine';
+import { eventually } from './support/eventually';
+import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { freePort } from './support/ports';
+import { collectSse, type SseEvent } from './support/sse';
+
+const longAnswer = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
+
+describe('a worker crash in the middle of a streamed reply', () => {
+  let server: OpenAiServer;
+  let stack: StackHandle;
+  let api: string;
+
+  beforeAll(async () => {
+    server = await startOpenAiServer({ answer: () => longAnswer, delayMs: 100 });
+    const env = testEnvironment({
+      providers: [{ name: 'slow', type: 'openai-compatible', endpoint: server.url, model: 'test-model', timeout: '60s' }],
+    });
+    stack = await startStack({
+      env,
+      port: await freePort(),
+      workers: 1,
+      devServer: false,
+      restartPolicy: { initialDelayMs: 200, maxDelayMs: 1000, resetAfterMs: 60_000 },
+      log: () => {},
+    });
+    api = stack.urls.api;
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await server?.close();
+  });
+
+  it('when the worker is SIGKILLed mid-stream then the restarted worker finishes and the reply arrives exactly once', async () => {
+    const response = await fetch(`${api}/api/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: 'crash', text: 'tell me a long story', wait: false }),
+    });
+    expect(response.status).toBe(202);
+    const { eventsUrl, messageId } = (await response.json()) as { eventsUrl: string; messageId: string };
+
+    const replies = (events: SseEvent[]) => events.filter((e) => e.event === 'reply');
+    const streamed = collectSse(`${api}${eventsUrl}`, (events) => replies(events).length > 0, { timeoutMs: 120_000 });
+    await eventually(() => server.inFlight > 0, { what: 'the model stream to start' });
+    const [victim] = stack.workerPids();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(server.inFlight).toBe(1);
+    process.kill(victim!, 'SIGKILL');
+
+    const events = await streamed;
+    await eventually(() => stack.workerPids().some((pid) => pid !== victim), { what: 'the restarted worker' });
+    const reply = JSON.parse(replies(events)[0]!.data).reply;
+    expect(reply.text).toBe(longAnswer);
+    expect(reply.inReplyTo).toEqual([messageId]);
+    expect(events.some((e) => e.event === 'restart')).toBe(true);
+    expect(server.chatRequests).toHaveLength(2);
+    expect(stack.workerRestarts()).toBe(1);
+
+    // Nothing else arrives later: still exactly one reply, and one turn.
+    const after = await collectSse(`${api}${eventsUrl}`, () => false, { timeoutMs: 2000 });
+    expect(replies(after)).toHaveLength(1);
+    const snapshot = (await (await fetch(`${api}/api/v1/conversations/crash`)).json()) as { turnCount: number };
+    expect(snapshot.turnCount).toBe(1);
+  });
+});
