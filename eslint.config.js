@@ -24,8 +24,14 @@ export default tseslint.config(
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: nonDeterministicModules, message: 'workflows/ must stay deterministic: use activities for I/O.' }],
-        paths: [{ name: '../activities', message: 'Import activity types only (import type).', allowTypeImports: true }],
+        patterns: [
+          { group: nonDeterministicModules, message: 'workflows/ must stay deterministic: use activities for I/O.' },
+          {
+            group: ['**/activities', '**/activities/*', '**/lib/*', '**/api/*', '**/workers/*', '**/channels/**'],
+            allowTypeImports: true,
+            message: 'workflows/ may import only types from other layers (import type).',
+          },
+        ],
       }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },

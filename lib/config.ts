@@ -264,11 +264,15 @@ function interpolate(value: unknown, env: Env, missing: Set<string>): unknown {
   return value;
 }
 
+/** snake_case keys (as written in the YAML files) → camelCase (as in the schema). */
 function camelizeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelizeKeys);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelizeKeys(v)]),
+      Object.entries(value)
+        // `key:` with nothing after it (e.g. a section whose entries are all commented out) means "use the default".
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelizeKeys(v)]),
     );
   }
   return value;

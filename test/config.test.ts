@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../lib/config';
+import { ConfigError } from '../lib/errors';
+
+function files(app: string, model: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'aac-config-'));
+  writeFileSync(join(dir, 'app.yaml'), app);
+  writeFileSync(join(dir, 'model.yaml'), model);
+  return { APP_CONFIG: join(dir, 'app.yaml'), MODEL_CONFIG: join(dir, 'model.yaml'), dir };
+}
+
+const provider = (extra: string) =>
+  `providers:\n  - name: main\n    type: openai-compatible\n    endpoint: http://127.0.0.1:1/v1\n    model: m\n${extra}`;
+
+describe('configuration', () => {
+  it('when nothing is configured then the defaults run the dev provider on port 3000', () => {
+    const { dir, ...env } = files('', '');
+    const config = loadConfig(env, dir);
+    expect(config.usingDevProvider).toBe(true);
+    expect(config.model.providers.map((p) => p.type)).toEqual(['echo']);
+    expect(config.api.port).toBe(3000);
+    expect(config.conversation.idleTimeout).toBe(30 * 60_000);
+    expect(config.archiveDir).toBe(join(dir, 'data', 'archive'));
+    expect(Object.isFrozen(config.api)).toBe(true);
+  });
+
+  it('when a provider references an unset variable then it is skipped and named', () => {
+    const env = files('', provider('    api_key: ${MY_KEY}\n'));
+    const skipped = loadConfig(env);
+    expect(skipped.usingDevProvider).toBe(true);
+    expect(skipped.skippedProviders).toEqual([{ name: 'main', missing: ['MY_KEY'] }]);
+    const used = loadConfig({ ...env, MY_KEY: 'sk-1' });
+    expect(used.model.providers[0]).toMatchObject({ name: 'main', apiKey: 'sk-1', maxConcurrency: 10 });
+  });
+
+  it('when a secret is given as NAME_FILE then it is read from that file', () => {
+    const env = files('', '');
+    const secret = join(env.dir, 'secret');
+    writeFileSync(secret, 's3cret\n');
+    const config = loadConfig({ ...env, S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'bucket', S3_SECRET_ACCESS_KEY_FILE: secret });
+    expect(config.archive.s3.secretAccessKey).toBe('s3cret');
+  });
+
+  it('when several values are wrong then every problem is reported at once, naming the variable', () => {
+    const env = files('api:\n  port: 3000\n  colour: blue\n', provider('    temperature: 9\n'));
+    let error: unknown;
+    try {
+      loadConfig({ ...env, PORT: 'abc', CONVERSATION_IDLE_TIMEOUT: 'soon' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/api\.port \(PORT\)/);
+    expect(problems).toMatch(/CONVERSATION_IDLE_TIMEOUT/);
+    expect(problems).toMatch(/colour/);
+    expect(problems).toMatch(/temperature/);
+  });
+
+  it('when a named config file is missing then it says which', () => {
+    expect(() => loadConfig({ MODEL_CONFIG: '/nonexistent/model.yaml' })).toThrow(/\/nonexistent\/model.yaml: file not found/);
+  });
+});
