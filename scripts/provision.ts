@@ -115,7 +115,7 @@ async function goInstall(go: string, spec: BinarySpec, binDir: string, env: Env,
   log(`[provision] built ${join(binDir, spec.name)} in ${seconds()} s`);
 }
 
-function onPath(name: string, env: Env): string | undefined {
+export function onPath(name: string, env: Env): string | undefined {
   return (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(isExecutable);
 }
 

@@ -1,6 +1,7 @@
 /**
  * The whole system on one machine (DESIGN §7): a Temporal dev server with a SQLite file under the data
- * directory (unless TEMPORAL_ADDRESS names one to attach to), `WORKERS` worker processes that are restarted
+ * directory (unless TEMPORAL_ADDRESS names one to attach to), a redis-server when REDIS_URL is unset and none
+ * answers on the default address, `WORKERS` worker processes that are restarted
  * when they die, and the API. Every child is its own OS process, so a worker can be killed like in production.
  * @example
  * const stack = await startStack({ env: { TEMPORAL_ADDRESS: '127.0.0.1:7233' }, port: 3300, workers: 2 });
@@ -14,6 +15,7 @@ import { loadConfig } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
 import { spawnChild, describeExit, type ChildHandle } from './child-process';
 import { findTemporalCli } from './provision';
+import { redisProblem, startRedisServer } from './redis-server';
 import { defaultRestartPolicy, SupervisedProcess, type RestartPolicy } from './supervised-process';
 import { ensureSearchAttributes, startDevServer } from './temporal-dev-server';
 import { httpOk, waitUntil } from './wait-until';
@@ -88,6 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   const abort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   let temporal: ChildHandle | undefined;
+  let redis: ChildHandle | undefined;
   const apps: SupervisedProcess[] = [];
   let stopping: Promise<void> | undefined;
   let settle: (reason: Error | undefined) => void = () => {};
@@ -101,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
         log('[stack] stopping the Temporal dev server…');
         await temporal.stop(graceMs);
       }
+      await redis?.stop(graceMs);
       log('[stack] stopped');
       settle(reason);
     })();
@@ -123,6 +127,14 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     );
 
   try {
+    const redisDown = env.REDIS_URL ? undefined : await redisProblem(config.redis.url);
+    if (redisDown) {
+      const dir = join(config.stack.dataDir, 'redis');
+      log(`[stack] no Redis at ${config.redis.url} (${redisDown}); starting redis-server with its data in ${dir}`);
+      mkdirSync(dir, { recursive: true });
+      const port = Number(new URL(config.redis.url).port || 6379);
+      redis = (await startRedisServer({ port, dir, log, detached: true })).child;
+    }
     if (embedded) {
       const cli = await findTemporalCli({ env, log });
       const dbFile = join(config.stack.dataDir, 'temporal.db');

@@ -2,16 +2,16 @@
  * vitest globalSetup: the real servers every suite talks to, started once per run and handed out through
  * `project.provide('services', …)` (suites read them with testServices()). Temporal dev server (in memory,
  * fast SQLite pragmas, search attributes registered at start) and MinIO run as child processes on free ports;
- * Redis must already run (REDIS_URL, default redis://127.0.0.1:6379; .ci/run starts one).
+ * Redis: REDIS_URL, else 127.0.0.1:6379, else a private redis-server started here.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
 import { searchAttributes } from '../../lib/search-attributes';
 import { spawnChild, describeExit, type ChildHandle } from '../../scripts/child-process';
 import { findMinio, findTemporalCli } from '../../scripts/provision';
+import { redisProblem, startRedisServer } from '../../scripts/redis-server';
 import { startDevServer } from '../../scripts/temporal-dev-server';
 import { httpOk, waitUntil } from '../../scripts/wait-until';
 import { freePorts } from './ports';
@@ -21,8 +21,8 @@ const s3Credentials = { accessKeyId: 'test-access-key', secretAccessKey: 'test-s
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  await checkRedis(redisUrl);
+  const redis = await ensureRedis();
+  const redisUrl = redis.url;
   const temporalCliPath = await findTemporalCli({ log });
   const minioPath = await findMinio({ log });
   const [temporalPort, minioPort] = (await freePorts(2)) as [number, number];
@@ -39,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }).then((server) => server.child),
     startMinio(minioPath, minioPort, minioDir),
   ]);
-  const children = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const children = [...results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), ...(redis.child ? [redis.child] : [])];
   const teardown = async () => {
     await Promise.all(children.map((child) => child.stop(5_000)));
     await rm(minioDir, { recursive: true, force: true });
@@ -64,21 +64,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return teardown;
 }
 
-async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  let cause: Error | undefined;
-  redis.on('error', (error: Error) => (cause = error)); // the connect error itself, not "Connection is closed"
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    throw new Error(
-      `Redis at ${url} does not answer PING (${(cause ?? (error as Error)).message}). Start one, e.g. ` +
-        "`redis-server --save '' --appendonly no --daemonize yes`, or point REDIS_URL at one (.ci/run does this).",
-    );
-  } finally {
-    redis.disconnect();
-  }
+/** The Redis at REDIS_URL (default 127.0.0.1:6379), or a private in-memory redis-server when none answers. */
+async function ensureRedis(): Promise<{ url: string; child?: ChildHandle }> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const problem = await redisProblem(url);
+  if (!problem) return { url };
+  if (process.env.REDIS_URL) throw new Error(`Redis at REDIS_URL=${url} does not answer PING (${problem})`);
+  log(`[global-setup] no Redis at ${url} (${problem}); starting a private redis-server`);
+  return startRedisServer({ port: (await freePorts(1))[0]!, log });
 }
 
 async function startMinio(binary: string, port: number, dataDir: string): Promise<ChildHandle> {
