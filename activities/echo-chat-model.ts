@@ -5,7 +5,8 @@
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { ProviderConfig } from '../lib/config';
 import type { ChatModel, ChatRequest, ChatResult } from './ports';
-import { charsPerToken, type SummarizeInput } from './model-prompts';
+import { charsPerToken } from '../workflows/token-estimate';
+import type { SummarizeInput } from './model-prompts';
 import { estimateUsage } from './usage-estimate';
 
 /** Marks every answer of the dev provider. */

@@ -60,9 +60,11 @@ export async function callWithFallback(
       failures.push(failure);
       const durationMs = Math.round(performance.now() - started);
       logger.warn(
-        { ...fields, durationMs, kind: failure.kind, reason: failure.reason, status: failure.status, error: errorMessage(error) },
+        { ...fields, durationMs, kind: failure.kind, reason: failure.reason, status: failure.status },
         'model call failed; trying the next provider',
       );
+      // Some servers echo the prompt in their error text: only at debug, where message text may appear.
+      logger.debug({ ...fields, error: errorMessage(error) }, 'model call failure detail');
     }
   }
   throw exhausted(failures);

@@ -3,6 +3,7 @@
  * running summary. Pure functions, so the exact prompts are easy to test and to change in one place.
  */
 import type { InboundMessage, Turn } from '../workflows/messages';
+import { charsPerToken } from '../workflows/token-estimate';
 import type { ChatMessage, ChatRequest } from './ports';
 
 export interface ReplyPromptInput {
@@ -23,8 +24,6 @@ export interface SummarizeInput {
   maxTokens: number;
 }
 
-/** About four characters per token: the same heuristic as the workflow's context budget. */
-export const charsPerToken = 4;
 
 /**
  * System prompt, the summary (when there is one), the window as user/assistant pairs, then one user message per

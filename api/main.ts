@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createBlobStore } from '../lib/blob-store';
@@ -17,6 +18,9 @@ import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { createApp } from './app';
 
+/** How long stop() lets requests in flight finish before it closes their connections. */
+const shutdownGraceMs = 5000;
+
 export interface ApiHandle {
   /** The port actually bound (useful with PORT=0). */
   port: number;
@@ -26,7 +30,7 @@ export interface ApiHandle {
 
 export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle> {
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const redis = createRedis(config.redis.url);
+  const redis = createRedis(config.redis.url, { connectionName: 'api', logger });
   const blobs = createBlobStore(config);
   // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));
@@ -35,8 +39,8 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     config,
     logger,
     conversations: new Conversations(client, config),
-    replies: new ConversationStore(redis, config.redis.keyPrefix),
-    history: new TranscriptArchive(blobs),
+    replies: new ConversationStore(redis, config.redis.keyPrefix, { logger }),
+    history: new TranscriptArchive(blobs, logger),
     readiness: {
       temporal: () => connection.healthService.check({}),
       redis: () => pingRedis(redis),
@@ -57,8 +61,10 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     url: `http://127.0.0.1:${port}`,
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Open SSE streams would keep close() waiting forever.
-      (server as Server).closeAllConnections();
+      (server as Server).closeIdleConnections();
+      // Requests in flight (a chat waiting for its reply) get a moment to finish; open SSE streams never would.
+      const drained = await Promise.race([closed.then(() => true), sleep(shutdownGraceMs).then(() => false)]);
+      if (!drained) (server as Server).closeAllConnections();
       await closed;
       await connection.close();
       redis.disconnect();

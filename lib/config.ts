@@ -38,7 +38,6 @@ const providerSchema = z.strictObject({
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
 const schema = z.strictObject({
-  mode: z.enum(['development', 'production']).default('development'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   temporal: z.strictObject({
     address: z.string().min(1).default('127.0.0.1:7233'),
@@ -110,7 +109,6 @@ export type AppConfig = Readonly<
 
 /** Environment variable → config path. docker-compose.yml uses exactly these names (a test checks). */
 export const environmentVariables: Readonly<Record<string, string>> = {
-  APP_ENV: 'mode',
   LOG_LEVEL: 'logLevel',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
@@ -187,6 +185,13 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   for (const p of config.model.providers) {
     if (p.type === 'openai-compatible' && !p.endpoint) problems.push(`model provider ${p.name}: endpoint is required`);
   }
+  const chainMs = config.model.providers.reduce((sum, p) => sum + p.timeout, 0);
+  if (chainMs > modelChainBudgetMs) {
+    problems.push(
+      `model providers: their timeouts add up to ${chainMs / 1000} s, but one attempt of the fallback chain ` +
+        `must fit in ${modelChainBudgetMs / 1000} s (the model activity's start-to-close timeout, less a margin)`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   config.stack.dataDir = absolute(root, config.stack.dataDir);
   const archiveDir = absolute(root, config.archive.dir ?? join(config.stack.dataDir, 'archive'));
@@ -207,6 +212,9 @@ export function conversationSettings(config: AppConfig): ConversationSettings {
     archiveEveryTurns: c.archiveEveryTurns,
   };
 }
+
+/** workflows/activity-options.ts gives a model call 5 minutes; the whole chain must fit, with room to spare. */
+const modelChainBudgetMs = 270_000;
 
 const devProvider: ProviderConfig = {
   name: 'dev',

@@ -7,7 +7,6 @@ import {
   type Client,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import type { conversation } from '../workflows/conversation';
 import {
   conversationWorkflowType,
   messageSignal,
@@ -15,6 +14,7 @@ import {
   snapshotQuery,
   type Channel,
   type ConversationSnapshot,
+  type ConversationWorkflow,
   type InboundMessage,
   type ResetRequest,
 } from '../workflows/messages';
@@ -34,7 +34,7 @@ export class Conversations {
   /** Delivers one message; starts the conversation (or a new run after an idle close) when needed. */
   async send(conversationId: string, channel: Channel, message: InboundMessage): Promise<void> {
     await this.bounded(() =>
-      this.client.workflow.signalWithStart<typeof conversation, [InboundMessage]>(conversationWorkflowType, {
+      this.client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(conversationWorkflowType, {
         ...this.startOptions(conversationId, channel),
         signal: messageSignal,
         signalArgs: [message],
@@ -44,7 +44,7 @@ export class Conversations {
 
   async reset(conversationId: string, channel: Channel, requestId: string): Promise<void> {
     await this.bounded(() =>
-      this.client.workflow.signalWithStart<typeof conversation, [ResetRequest]>(conversationWorkflowType, {
+      this.client.workflow.signalWithStart<ConversationWorkflow, [ResetRequest]>(conversationWorkflowType, {
         ...this.startOptions(conversationId, channel),
         signal: resetSignal,
         signalArgs: [{ requestId }],
@@ -75,7 +75,7 @@ export class Conversations {
   private startOptions(
     conversationId: string,
     channel: Channel,
-  ): Omit<WorkflowStartOptions<typeof conversation>, 'signal' | 'signalArgs'> {
+  ): Omit<WorkflowStartOptions<ConversationWorkflow>, 'signal' | 'signalArgs'> {
     return {
       taskQueue: this.config.temporal.taskQueue,
       workflowId: conversationId,

@@ -6,6 +6,12 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+/**
+ * ioredis attaches the failed command (`err.command.args`, e.g. an XADD carrying reply text) to its errors;
+ * those arguments never reach a log line.
+ */
+const redact = ['err.command.args', 'error.command.args', 'err.previousErrors', 'error.previousErrors'];
+
 export function createLogger(options: { level: string; name: string }): Logger {
-  return pino({ level: options.level, name: options.name, base: { pid: process.pid } });
+  return pino({ level: options.level, name: options.name, base: { pid: process.pid }, redact });
 }

@@ -3,6 +3,7 @@
  */
 import { Redis } from 'ioredis';
 import { UnavailableError } from './errors';
+import { withTimeout } from './with-timeout';
 import type { Logger } from './logger';
 
 export type { Redis };
@@ -65,23 +66,13 @@ export function duplicateForBlocking(redis: Redis, logger?: Logger): Redis {
  * @throws UnavailableError('redis') when it does not.
  */
 export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no PING reply within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    await Promise.race([redis.ping(), timeout]);
+    await withTimeout(redis.ping(), timeoutMs, 'PING');
   } catch (error) {
     throw new UnavailableError('redis', { cause: error });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
-/**
- * ioredis prints "Unhandled error event" for every failed reconnect unless someone listens. Log the first error
- * of an outage at warn and the rest at debug, so a long outage does not flood the log.
- */
 function logErrors(redis: Redis, logger: Logger | undefined): void {
   let outage = false;
   redis.on('ready', () => {

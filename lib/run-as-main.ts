@@ -16,10 +16,16 @@ export async function runAsMain(moduleUrl: string, start: () => Promise<{ stop()
   }
   let stopping = false;
   const stop = async () => {
-    if (stopping) return;
+    // A second signal while stopping means "now": do not wait for a shutdown that hangs.
+    if (stopping) process.exit(1);
     stopping = true;
-    await handle.stop();
-    process.exit(0);
+    try {
+      await handle.stop();
+      process.exit(0);
+    } catch (error) {
+      console.error(error instanceof Error ? `stop failed: ${error.message}` : error);
+      process.exit(1);
+    }
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -38,6 +38,8 @@ export class S3BlobStore implements BlobStore {
       region: options.region,
       // Without timeouts a stalled S3 connection holds an activity until its start-to-close timeout.
       requestHandler: { connectionTimeout: 5000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+      // Callers retry on their own (Temporal for activities, the client for the API): one SDK retry is plenty.
+      maxAttempts: 2,
     };
     if (options.endpoint) {
       config.endpoint = options.endpoint;
@@ -62,29 +64,37 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, body: string): Promise<void> {
     blobKeySegments(key);
-    await this.ensureBucket();
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.bucket,
-      Key: this.prefix + key,
-      Body: body,
-      ContentType: key.endsWith('.jsonl') ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8',
-    }));
+    await this.guard(async () => {
+      await this.ensureBucket();
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + key,
+        Body: body,
+        ContentType: key.endsWith('.jsonl') ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8',
+      }));
+    });
   }
 
   async get(key: string): Promise<string | null> {
     blobKeySegments(key);
-    await this.ensureBucket();
-    try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return (await object.Body?.transformToString('utf-8')) ?? '';
-    } catch (error) {
-      if (errorName(error) === 'NoSuchKey') return null;
-      throw error;
-    }
+    return this.guard(async () => {
+      await this.ensureBucket();
+      try {
+        const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+        return (await object.Body?.transformToString('utf-8')) ?? '';
+      } catch (error) {
+        if (errorName(error) === 'NoSuchKey') return null;
+        throw error;
+      }
+    });
   }
 
   async list(prefix: string): Promise<string[]> {
     blobPrefixDirectory(prefix);
+    return this.guard(() => this.listAll(prefix));
+  }
+
+  private async listAll(prefix: string): Promise<string[]> {
     await this.ensureBucket();
     const keys: string[] = [];
     let continuationToken: string | undefined;
@@ -109,6 +119,17 @@ export class S3BlobStore implements BlobStore {
       await this.ensureBucket();
     } catch (error) {
       throw new UnavailableError('archive', { cause: error });
+    }
+  }
+
+  /** S3 unreachable, timing out or failing server-side becomes UnavailableError('archive') (→ 503, retry). */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === undefined || status >= 500) throw new UnavailableError('archive', { cause: error });
+      throw error;
     }
   }
 

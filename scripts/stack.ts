@@ -112,13 +112,13 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   };
   options.signal?.addEventListener('abort', () => void stop(), { once: true });
 
-  const spawnApp = (name: string, script: string, extraEnv: Record<string, string> = {}) =>
+  const spawnApp = (name: string, script: string) =>
     new SupervisedProcess(
       name,
       () =>
         spawnChild(name, process.execPath, ['--import', 'tsx', script], {
           cwd: root,
-          env: { ...env, ...extraEnv },
+          env,
           log,
           detached: true,
         }),
@@ -127,13 +127,18 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     );
 
   try {
-    const redisDown = env.REDIS_URL ? undefined : await redisProblem(config.redis.url);
+    // Only a local address, and only when nobody chose one: a remote Redis that is down is an outage to report.
+    const redisUrl = new URL(config.redis.url);
+    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(redisUrl.hostname);
+    const redisDown = env.REDIS_URL || !local ? undefined : await redisProblem(config.redis.url);
     if (redisDown) {
       const dir = join(config.stack.dataDir, 'redis');
       log(`[stack] no Redis at ${config.redis.url} (${redisDown}); starting redis-server with its data in ${dir}`);
       mkdirSync(dir, { recursive: true });
-      const port = Number(new URL(config.redis.url).port || 6379);
-      redis = (await startRedisServer({ port, dir, log, detached: true })).child;
+      redis = (await startRedisServer({ port: Number(redisUrl.port || 6379), dir, log, detached: true })).child;
+      void redis.exited.then((exit) => {
+        if (!stopping) void stop(new Error(`redis-server exited unexpectedly (${describeExit(exit)})`));
+      });
     }
     if (embedded) {
       const cli = await findTemporalCli({ env, log });
@@ -162,7 +167,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
 
     signal.throwIfAborted();
     for (let index = 1; index <= config.stack.workers; index++) {
-      apps.push(spawnApp(`worker-${index}`, 'workers/main.ts', { WORKER_INDEX: String(index) }));
+      apps.push(spawnApp(`worker-${index}`, 'workers/main.ts'));
     }
     const api = spawnApp('api', 'api/main.ts');
     apps.push(api);

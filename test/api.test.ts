@@ -106,8 +106,17 @@ describe('HTTP API with the built-in dev provider', () => {
     expect(problem.detail).toMatch(detail);
   });
 
+  it('when the Idempotency-Key header or an event id is malformed then the request is refused with 400', async () => {
+    const empty = await engine.post('/api/v1/chat', { conversationId: 'idem', text: 'hi' }, { 'idempotency-key': '' });
+    expect(empty.status).toBe(400);
+    expect((await empty.json()).detail).toMatch(/Idempotency-Key/);
+    const badCursor = await engine.get('/api/v1/conversations/idem/events?after=yesterday');
+    expect(badCursor.status).toBe(400);
+    expect((await engine.get('/api/v1/conversations/a%20b/events')).status).toBe(400);
+  });
+
   it('when a conversation does not exist then its resources answer 404 problem+json', async () => {
-    for (const path of ['/api/v1/conversations/nobody', '/api/v1/conversations/nobody/messages']) {
+    for (const path of ['/api/v1/conversations/nobody', '/api/v1/conversations/nobody/messages', '/api/v1/conversations/nobody/events']) {
       const response = await engine.get(path);
       expect(response.status).toBe(404);
       expect((await response.json()).detail).toContain('nobody');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConversationState } from '../workflows/conversation-state';
+import { ConversationState, maxMessagesPerTurn } from '../workflows/conversation-state';
 import type { ConversationSettings, InboundMessage, Reply } from '../workflows/messages';
 
 const settings: ConversationSettings = {
@@ -28,8 +28,8 @@ const reply = (text: string, inReplyTo: string[]): Reply => ({
 describe('ConversationState', () => {
   it('when a message id repeats then the repeat is ignored and counted', () => {
     const state = new ConversationState(settings);
-    expect(state.acceptMessage(message('a'))).toBe(true);
-    expect(state.acceptMessage(message('a'))).toBe(false);
+    expect(state.acceptMessage(message('a'))).toBe('accepted');
+    expect(state.acceptMessage(message('a'))).toBe('duplicate');
     expect(state.pendingCount()).toBe(1);
     expect(state.counters.duplicatesIgnored).toBe(1);
   });
@@ -37,8 +37,8 @@ describe('ConversationState', () => {
   it('when more ids than the dedupe window arrive then only the oldest is forgotten', () => {
     const state = new ConversationState(settings);
     for (const id of ['a', 'b', 'c', 'd']) state.acceptMessage(message(id));
-    expect(state.acceptMessage(message('a'))).toBe(true);
-    expect(state.acceptMessage(message('d'))).toBe(false);
+    expect(state.acceptMessage(message('a'))).toBe('accepted');
+    expect(state.acceptMessage(message('d'))).toBe('duplicate');
   });
 
   it('when several messages wait then one turn takes them all, stopping at a reset', () => {
@@ -70,7 +70,7 @@ describe('ConversationState', () => {
     state.restore({ summary: 's', window: [], seenMessageIds: ['old'], turnCount: 7, savedAt: '2026-01-01T00:00:00Z' });
     expect(state.takeNext()).toEqual({ kind: 'turn', messages: [message('new')] });
     expect(state.recordTurn([message('new')], reply('r', ['new'])).number).toBe(8);
-    expect(state.acceptMessage(message('old'))).toBe(false);
+    expect(state.acceptMessage(message('old'))).toBe('duplicate');
   });
 
   it('when a run reaches its turn or signal limit then it asks to continue as new', () => {
@@ -91,8 +91,40 @@ describe('ConversationState', () => {
     const next = new ConversationState(settings, JSON.parse(JSON.stringify(state.carry())));
     expect(next.summary).toBe('sum');
     expect(next.window).toHaveLength(1);
-    expect(next.acceptMessage(message('b'))).toBe(false);
+    expect(next.acceptMessage(message('b'))).toBe('duplicate');
     expect(next.pendingCount()).toBe(1);
     expect(next.turnsThisRun).toBe(0);
+  });
+
+  it('when a flood of messages waits then one turn takes at most maxMessagesPerTurn and the rest wait', () => {
+    const state = new ConversationState({ ...settings, dedupeWindow: 100 });
+    for (let i = 0; i < maxMessagesPerTurn + 5; i++) state.acceptMessage(message(`m${i}`));
+    const first = state.takeNext();
+    expect(first.kind === 'turn' && first.messages.length).toBe(maxMessagesPerTurn);
+    const second = state.takeNext();
+    expect(second.kind === 'turn' && second.messages.length).toBe(5);
+  });
+
+  it('when a signal is not a message then it is ignored and counted, not thrown', () => {
+    const state = new ConversationState(settings);
+    expect(state.acceptMessage({ text: 'no id' } as unknown as InboundMessage)).toBe('malformed');
+    expect(state.hasWork()).toBe(false);
+    expect(state.counters.malformedIgnored).toBe(1);
+  });
+
+  it('when the reply is an apology then it is archived but kept out of the model context', () => {
+    const state = new ConversationState(settings);
+    state.recordTurn([message('a')], { ...reply('sorry', ['a']), kind: 'apology' });
+    expect(state.window).toEqual([]);
+    expect(state.unarchived).toHaveLength(1);
+    expect(state.counters.apologies).toBe(1);
+  });
+
+  it('when counters were saved with the context then a restored run continues them', () => {
+    const state = new ConversationState(settings);
+    state.acceptMessage(message('new'));
+    const counters = { messagesReceived: 5, duplicatesIgnored: 1, replies: 5, apologies: 0, summaries: 2, resets: 1, malformedIgnored: 0 };
+    state.restore({ summary: '', window: [], seenMessageIds: [], turnCount: 5, counters, savedAt: '2026-01-01T00:00:00Z' });
+    expect(state.counters).toMatchObject({ messagesReceived: 6, replies: 5, summaries: 2, resets: 1 });
   });
 });

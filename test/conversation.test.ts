@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apologyText } from '../workflows/conversation';
 import { messageSignal } from '../workflows/messages';
@@ -11,47 +13,65 @@ const contents = (request: RecordedRequest) => (request.body?.messages ?? []).ma
 const isSummaryRequest = (request: RecordedRequest) => contents(request)[0]?.startsWith('You maintain the running summary') ?? false;
 const replyRequests = (server: OpenAiServer) => server.chatRequests.filter((r) => !isSummaryRequest(r));
 
-describe('conversation workflow', () => {
-  let server: OpenAiServer;
-  let engine: Engine;
+/**
+ * One engine + model server per describe block, a fresh conversation id per test, and (with RECORD_HISTORIES=1)
+ * the test's workflow histories saved for the replay test.
+ */
+function conversationSuite(name: string, conversation: Record<string, unknown>, options: { archive?: 'directory' } = {}) {
+  const suite = {
+    server: undefined as unknown as OpenAiServer,
+    engine: undefined as unknown as Engine,
+    id: '',
+    chat: (text: string, extra: Record<string, unknown> = {}) =>
+      suite.engine.post('/api/v1/chat', { conversationId: suite.id, text, ...extra }),
+    snapshot: async () => (await suite.engine.get(`/api/v1/conversations/${suite.id}`)).json(),
+    /** The snapshot once the turn in flight has finished, summarizing included. */
+    settled: () =>
+      eventually(async () => {
+        const snapshot = await suite.snapshot();
+        return snapshot.status === 'waiting' && snapshot.pendingCount === 0 && snapshot;
+      }),
+    handle: () => suite.engine.temporal.workflow.getHandle(suite.engine.workflowId(suite.id)),
+    runs: async () => {
+      const runs: { status: string }[] = [];
+      const query = `WorkflowId = '${suite.engine.workflowId(suite.id)}'`;
+      for await (const run of suite.engine.temporal.workflow.list({ query })) runs.push({ status: run.status.name });
+      return runs;
+    },
+  };
   let n = 0;
-  let id: string;
-  const chat = (text: string, extra: Record<string, unknown> = {}) =>
-    engine.post('/api/v1/chat', { conversationId: id, text, ...extra });
-  /** The snapshot once the turn in flight has finished, summarizing included. */
-  const settled = () =>
-    eventually(async () => {
-      const snapshot = await (await engine.get(`/api/v1/conversations/${id}`)).json();
-      return snapshot.status === 'waiting' && snapshot.pendingCount === 0 && snapshot;
-    });
-  const runState = async () => (await engine.temporal.workflow.getHandle(engine.workflowId(id)).describe()).status.name;
-
   beforeAll(async () => {
-    server = await startOpenAiServer({ apiKey: 'sk-test' });
-    engine = await startEngine({
-      providers: [{ name: 'fake', type: 'openai-compatible', endpoint: server.url, api_key: 'sk-test', model: 'test-model', timeout: '10s' }],
-      app: {
-        conversation: {
-          context_token_budget: 120,
-          summary_max_tokens: 40,
-          idle_timeout: '2s',
-          max_turns_per_run: 3,
-          archive_every_turns: 2,
-        },
-      },
+    suite.server = await startOpenAiServer({ apiKey: 'sk-test' });
+    suite.engine = await startEngine({
+      providers: [{ name: 'fake', type: 'openai-compatible', endpoint: suite.server.url, api_key: 'sk-test', model: 'test-model', timeout: '10s' }],
+      app: { conversation },
+      ...options,
     });
   });
   afterAll(async () => {
-    await engine?.stop();
-    await server?.close();
+    await suite.engine?.stop();
+    await suite.server?.close();
   });
   beforeEach(() => {
-    server.reset();
-    id = `c${++n}-${Date.now()}`;
+    suite.server.reset();
+    suite.id = `${name}${++n}-${Date.now()}`;
   });
   afterEach(async () => {
-    if (recordingHistories()) await saveHistories(engine.temporal, engine.workflowId(id), `conversation-${n}`);
+    if (recordingHistories()) await saveHistories(suite.engine.temporal, suite.engine.workflowId(suite.id), `${name}-${n}`);
   });
+  return suite;
+}
+
+describe('conversation workflow', () => {
+  // A long idle timeout: these tests must never race an idle close.
+  const suite = conversationSuite('conversation', {
+    context_token_budget: 120,
+    summary_max_tokens: 40,
+    idle_timeout: '5m',
+    max_turns_per_run: 3,
+    archive_every_turns: 2,
+  });
+  const { chat } = suite;
 
   it('when the same messageId arrives twice then only one turn answers it', async () => {
     const a = await chat('only once', { messageId: 'm-1', wait: false });
@@ -59,14 +79,15 @@ describe('conversation workflow', () => {
     expect([a.status, b.status]).toEqual([202, 202]);
     const reply = await eventually(async () => (await chat('only once', { messageId: 'm-1' })).json().then((r) => r.reply));
     expect(reply.inReplyTo).toEqual(['m-1']);
-    const snapshot = await (await engine.get(`/api/v1/conversations/${id}`)).json();
+    const snapshot = await suite.snapshot();
     expect(snapshot.turnCount).toBe(1);
     expect(snapshot.counters.duplicatesIgnored).toBeGreaterThanOrEqual(1);
-    expect(replyRequests(server)).toHaveLength(1);
+    expect(replyRequests(suite.server)).toHaveLength(1);
   });
 
   it('when messages arrive during a slow turn then the next turn answers them together with one reply', async () => {
-    server.setDelayMs(150);
+    const { server } = suite;
+    server.setDelayMs(300);
     await chat('first', { messageId: 'q1', wait: false });
     await eventually(() => server.inFlight > 0, { what: 'the first model call' });
     await chat('second', { messageId: 'q2', wait: false });
@@ -80,82 +101,105 @@ describe('conversation workflow', () => {
 
   it('when the context outgrows its token budget then old turns are folded into a summary the model sees', async () => {
     for (let i = 1; i <= 4; i++) await chat(`fact number ${i}: ${'detail '.repeat(20)}`);
-    const snapshot = await settled();
+    const snapshot = await suite.settled();
     expect(snapshot.summary).not.toBe('');
     expect(snapshot.recentTurns.length).toBeLessThan(4);
-    expect(server.chatRequests.some(isSummaryRequest)).toBe(true);
+    expect(suite.server.chatRequests.some(isSummaryRequest)).toBe(true);
     await chat('what do you remember?');
-    const last = replyRequests(server).at(-1)!;
+    const last = replyRequests(suite.server).at(-1)!;
     expect(contents(last).some((c) => c.includes(snapshot.summary))).toBe(true);
   });
 
-  it('when a run reaches its turn limit then it continues as new keeping summary, window and dedupe set', async () => {
-    for (let i = 1; i <= 4; i++) await chat(`turn ${i}: ${'detail '.repeat(20)}`, { messageId: `can-${i}` });
-    const before = await settled();
-    expect(before.turnCount).toBe(4);
-    expect(before.summary).not.toBe('');
-    const runs: string[] = [];
-    for await (const run of engine.temporal.workflow.list({ query: `WorkflowId = '${engine.workflowId(id)}'` })) {
-      runs.push(run.status.name);
-    }
-    expect(runs).toContain('CONTINUED_AS_NEW');
+  it('when a run reaches its turn limit then it continues as new keeping summary, window, dedupe set and history', async () => {
+    for (let i = 1; i <= 3; i++) await chat(`turn ${i}: ${'detail '.repeat(20)}`, { messageId: `can-${i}` });
+    await eventually(async () => (await suite.runs()).some((run) => run.status === 'CONTINUED_AS_NEW'), {
+      what: 'continue-as-new',
+    });
+    // The new run has answered nothing yet: everything it knows was carried over.
+    const carried = await suite.settled();
+    expect(carried.counters.turnsThisRun).toBe(0);
+    expect(carried.turnCount).toBe(3);
+    expect(carried.summary).not.toBe('');
+    expect(carried.recentTurns.at(-1).number).toBe(3);
 
     // Straight to the workflow, past the API's reply index: only the carried dedupe set can stop this.
-    await engine.temporal.workflow
-      .getHandle(engine.workflowId(id))
-      .signal(messageSignal, { messageId: 'can-1', text: 'turn 1 again', receivedAt: new Date().toISOString() });
-    const after = await eventually(async () => {
-      const snapshot = await (await engine.get(`/api/v1/conversations/${id}`)).json();
-      return snapshot.counters.duplicatesIgnored > before.counters.duplicatesIgnored && snapshot;
-    });
-    expect(after.turnCount).toBe(4);
-    expect(after.summary).toBe(before.summary);
-    expect(after.recentTurns.map((t: { number: number }) => t.number)).toEqual(
-      before.recentTurns.map((t: { number: number }) => t.number),
-    );
-  });
+    await suite.handle().signal(messageSignal, { messageId: 'can-1', text: 'turn 1 again', receivedAt: new Date().toISOString() });
+    await eventually(async () => (await suite.snapshot()).counters.duplicatesIgnored > carried.counters.duplicatesIgnored);
 
-  it('when a conversation idles then it closes, and the next message restores its context from Redis', async () => {
-    await chat('remember the word pineapple');
-    await eventually(async () => (await runState()) === 'COMPLETED', { what: 'idle close' });
-    const closed = await (await engine.get(`/api/v1/conversations/${id}`)).json();
-    expect(closed.status).toBe('closed');
-    expect(closed.turnCount).toBe(1);
-    await chat('which word?');
-    expect(contents(replyRequests(server).at(-1)!)).toContain('remember the word pineapple');
-    const history = await (await engine.get(`/api/v1/conversations/${id}/messages`)).json();
-    expect(history.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text)).toEqual([
-      'remember the word pineapple',
-      'which word?',
-    ]);
-  });
+    await chat('turn 4', { messageId: 'can-4' });
+    const turn4 = contents(replyRequests(suite.server).at(-1)!);
+    expect(turn4.some((c) => c.includes(carried.summary))).toBe(true);
+    expect(turn4).toContain(carried.recentTurns.at(-1).messages[0].text);
 
-  it('when Redis lost the snapshot then the next run restores the context from the archive', async () => {
-    await chat('remember the word mango');
-    await eventually(async () => (await runState()) === 'COMPLETED', { what: 'idle close' });
-    const deleted = await engine.redis.del(`${engine.config.redis.keyPrefix}conv:${engine.workflowId(id)}:context`);
-    expect(deleted).toBe(1);
-    await chat('which fruit?');
-    expect(contents(replyRequests(server).at(-1)!)).toContain('remember the word mango');
+    const history = await (await suite.engine.get(`/api/v1/conversations/${suite.id}/messages`)).json();
+    const users = history.messages.filter((m: { role: string }) => m.role === 'user');
+    expect(users.map((m: { id: string }) => m.id)).toEqual(['can-1', 'can-2', 'can-3', 'can-4']);
+    expect(users.map((m: { turn: number }) => m.turn)).toEqual([1, 2, 3, 4]);
   });
 
   it('when the user resets then the model no longer sees earlier turns, and the history keeps them', async () => {
     await chat('my name is Ada');
-    expect((await engine.post(`/api/v1/conversations/${id}/reset`)).status).toBe(202);
+    expect((await suite.engine.post(`/api/v1/conversations/${suite.id}/reset`)).status).toBe(202);
     await chat('what is my name?');
-    const last = contents(replyRequests(server).at(-1)!);
+    const last = contents(replyRequests(suite.server).at(-1)!);
     expect(last).not.toContain('my name is Ada');
-    const history = await (await engine.get(`/api/v1/conversations/${id}/messages`)).json();
+    const history = await (await suite.engine.get(`/api/v1/conversations/${suite.id}/messages`)).json();
     expect(history.messages.map((m: { text: string }) => m.text)).toContain('my name is Ada');
   });
 
   it('when every provider rejects the request then the user gets a short apology, not silence', async () => {
-    server.setFault(400);
+    suite.server.setFault(400);
     const response = await chat('this will fail');
     expect(response.status).toBe(200);
     const { reply } = await response.json();
     expect(reply.kind).toBe('apology');
     expect(reply.text).toBe(apologyText);
-    expect(replyRequests(server)).toHaveLength(1);
+    expect(replyRequests(suite.server)).toHaveLength(1);
+  });
+
+  it('when the provider rejects the full context then the turn is retried with the summary only', async () => {
+    await chat('a long earlier message');
+    suite.server.script(400, 'ok');
+    const { reply } = await (await chat('and now?')).json();
+    expect(reply.kind).toBe('answer');
+    const [rejected, retried] = replyRequests(suite.server).slice(-2);
+    expect(contents(rejected!)).toContain('a long earlier message');
+    expect(contents(retried!)).not.toContain('a long earlier message');
+  });
+});
+
+describe('idle close and restore', () => {
+  const suite = conversationSuite('idle', { idle_timeout: '2s' }, { archive: 'directory' });
+  const { chat } = suite;
+  const closed = () =>
+    eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
+
+  it('when a conversation idles then it closes, and the next message restores its context from Redis', async () => {
+    await chat('remember the word pineapple');
+    await closed();
+    const snapshot = await suite.snapshot();
+    expect(snapshot.status).toBe('closed');
+    expect(snapshot.turnCount).toBe(1);
+    // Only Redis can restore it now.
+    rmSync(join(suite.engine.config.archiveDir, 'conversations', encodeURIComponent(suite.engine.workflowId(suite.id))), {
+      recursive: true,
+    });
+    await chat('which word?');
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word pineapple');
+  });
+
+  it('when Redis lost the snapshot then the next run restores the context from the archive, and history spans both runs', async () => {
+    await chat('remember the word mango');
+    await closed();
+    const key = `${suite.engine.config.redis.keyPrefix}conv:${suite.engine.workflowId(suite.id)}:context`;
+    expect(await suite.engine.redis.del(key)).toBe(1);
+    await chat('which fruit?');
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word mango');
+    const history = await (await suite.engine.get(`/api/v1/conversations/${suite.id}/messages`)).json();
+    expect(history.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text)).toEqual([
+      'remember the word mango',
+      'which fruit?',
+    ]);
+    expect((await suite.snapshot()).counters.messagesReceived).toBe(2);
   });
 });

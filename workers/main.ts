@@ -35,12 +35,12 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   }
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
-  const redis = createRedis(config.redis.url);
+  const redis = createRedis(config.redis.url, { connectionName: 'worker', logger });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const activities = createActivities({
     providers: config.model.providers,
-    cache: new ConversationStore(redis, config.redis.keyPrefix),
-    transcripts: new TranscriptArchive(createBlobStore(config)),
+    cache: new ConversationStore(redis, config.redis.keyPrefix, { logger }),
+    transcripts: new TranscriptArchive(createBlobStore(config), logger),
     logger,
   });
   const worker = await Worker.create({
@@ -53,11 +53,18 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
     shutdownGraceTime: '10 seconds',
   });
-  const running = worker.run();
+  let stopping = false;
+  const running = worker.run().catch((error: unknown) => {
+    if (stopping) throw error;
+    // A worker that stops polling on its own is useless: exit so the launcher (or the orchestrator) restarts it.
+    logger.fatal({ err: error }, 'worker failed');
+    process.exit(1);
+  });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
 
   return {
     async stop() {
+      stopping = true;
       worker.shutdown();
       await running;
       await connection.close();

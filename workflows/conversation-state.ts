@@ -23,7 +23,13 @@ const zeroCounters: ConversationCounters = {
   apologies: 0,
   summaries: 0,
   resets: 0,
+  malformedIgnored: 0,
 };
+
+/** A turn answers at most this many queued messages; the rest wait for the next turn (keeps payloads small). */
+export const maxMessagesPerTurn = 20;
+/** Archive early when the unarchived turns hold this much text, well below Temporal's 2 MB payload limit. */
+const maxUnarchivedChars = 256 * 1024;
 
 /** What the next loop iteration should do with the inbox. */
 export type NextWork = { kind: 'reset' } | { kind: 'turn'; messages: InboundMessage[] } | { kind: 'none' };
@@ -55,17 +61,22 @@ export class ConversationState {
     this.seen = new Set(this.seenIds);
   }
 
-  /** Queues a message unless its id was seen before. Returns false for a redelivery. */
-  acceptMessage(message: InboundMessage): boolean {
+  /** Queues a message unless its id was seen before (a redelivery) or it is not a message at all. */
+  acceptMessage(message: InboundMessage): 'accepted' | 'duplicate' | 'malformed' {
     this.signalsThisRun++;
+    // Signals are not validated by the server: a malformed one must not break the workflow task.
+    if (typeof message?.messageId !== 'string' || typeof message.text !== 'string') {
+      this.counters.malformedIgnored++;
+      return 'malformed';
+    }
     if (this.seen.has(message.messageId)) {
       this.counters.duplicatesIgnored++;
-      return false;
+      return 'duplicate';
     }
     this.remember(message.messageId);
     this.counters.messagesReceived++;
     this.inbox.push({ kind: 'message', message });
-    return true;
+    return 'accepted';
   }
 
   acceptReset(requestId: string): void {
@@ -82,8 +93,8 @@ export class ConversationState {
   }
 
   /**
-   * Takes the next unit of work in arrival order: a reset, or every message queued before the next reset
-   * (coalescing: one turn answers all of them).
+   * Takes the next unit of work in arrival order: a reset, or the messages queued before the next reset
+   * (coalescing: one turn answers all of them, up to maxMessagesPerTurn).
    */
   takeNext(): NextWork {
     const first = this.inbox[0];
@@ -93,7 +104,7 @@ export class ConversationState {
       return { kind: 'reset' };
     }
     const end = this.inbox.findIndex((item) => item.kind === 'reset');
-    const taken = this.inbox.splice(0, end === -1 ? this.inbox.length : end);
+    const taken = this.inbox.splice(0, Math.min(end === -1 ? this.inbox.length : end, maxMessagesPerTurn));
     return { kind: 'turn', messages: taken.flatMap((item) => (item.kind === 'message' ? [item.message] : [])) };
   }
 
@@ -106,7 +117,8 @@ export class ConversationState {
 
   recordTurn(messages: InboundMessage[], reply: Reply): Turn {
     const turn: Turn = { number: ++this.turnCount, messages, reply };
-    this.window.push(turn);
+    // An apology is not conversation: the model should not see it as something it said.
+    if (reply.kind === 'answer') this.window.push(turn);
     this.unarchived.push(turn);
     this.turnsThisRun++;
     this.counters.replies++;
@@ -138,6 +150,12 @@ export class ConversationState {
     this.window = this.window.slice(count);
   }
 
+  archiveDue(): boolean {
+    if (this.unarchived.length >= this.settings.archiveEveryTurns) return true;
+    const chars = this.unarchived.reduce((sum, t) => sum + t.reply.text.length + t.messages.reduce((n, m) => n + m.text.length, 0), 0);
+    return chars >= maxUnarchivedChars;
+  }
+
   markArchived(throughTurn: number): void {
     this.unarchived = this.unarchived.filter((turn) => turn.number > throughTurn);
   }
@@ -147,6 +165,9 @@ export class ConversationState {
     this.summary = snapshot.summary;
     this.window = snapshot.window;
     this.turnCount = Math.max(this.turnCount, snapshot.turnCount);
+    for (const [name, value] of Object.entries(snapshot.counters ?? {})) {
+      this.counters[name as keyof ConversationCounters] += value;
+    }
     const before = this.seenIds;
     this.seenIds = [];
     this.seen = new Set();
@@ -168,6 +189,7 @@ export class ConversationState {
       window: this.window,
       seenMessageIds: this.seenIds,
       turnCount: this.turnCount,
+      counters: this.counters,
       savedAt: savedAt.toISOString(),
     };
   }
@@ -178,9 +200,9 @@ export class ConversationState {
       window: this.window,
       seenMessageIds: this.seenIds,
       turnCount: this.turnCount,
+      counters: this.counters,
       inbox: this.inbox,
       unarchived: this.unarchived,
-      counters: this.counters,
     };
   }
 

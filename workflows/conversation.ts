@@ -5,6 +5,7 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   log,
@@ -16,12 +17,15 @@ import {
 import type { Activities } from '../activities';
 import { bestEffort, durableWrite, modelCall } from './activity-options';
 import { ConversationState } from './conversation-state';
-import type { ContextSnapshot, ConversationInput, InboundMessage, Reply } from './messages';
+import type { ContextSnapshot, ConversationInput, InboundMessage, Reply, Turn } from './messages';
 import { messageSignal, resetSignal, snapshotQuery } from './messages';
 
-const model = proxyActivities<Activities>(modelCall);
-const durable = proxyActivities<Activities>(durableWrite);
-const quick = proxyActivities<Activities>(bestEffort);
+// One proxy per options group, each typed to the activities that belong in it.
+const model = proxyActivities<Pick<Activities, 'generateReply' | 'summarize'>>(modelCall);
+const durable = proxyActivities<Pick<Activities, 'deliverReply' | 'loadArchivedContext'>>(durableWrite);
+const quick = proxyActivities<Pick<Activities, 'saveContext' | 'loadContext' | 'loadArchivedContext' | 'archiveTurns'>>(
+  bestEffort,
+);
 
 export const apologyText =
   "Sorry, I can't reach the language model right now. Please send your message again in a little while.";
@@ -30,33 +34,40 @@ export async function conversation(input: ConversationInput): Promise<void> {
   const { conversationId, channel, settings } = input;
   const state = new ConversationState(settings, input.carried);
   setHandler(messageSignal, (message) => {
-    state.acceptMessage(message);
+    if (state.acceptMessage(message) === 'malformed') log.warn('ignored a malformed message signal');
   });
   setHandler(resetSignal, (request) => state.acceptReset(request.requestId));
   setHandler(snapshotQuery, () => state.snapshot(conversationId));
 
+  const runShouldEnd = () => state.shouldContinueAsNew(workflowInfo().continueAsNewSuggested);
   if (!input.carried) await restoreContext();
 
   for (;;) {
-    const active = await condition(() => state.hasWork(), settings.idleTimeoutMs);
+    // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
+    const active = await condition(() => state.hasWork() || runShouldEnd(), settings.idleTimeoutMs);
     if (!active) {
       state.status = 'closing';
-      await archive(durable);
-      await saveContext();
+      const archived = await archive();
+      if (archived) await saveContext();
       // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
-      if (state.hasWork()) continue;
-      await condition(allHandlersFinished);
-      return;
+      // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
+      if (archived && !state.hasWork()) {
+        await condition(allHandlersFinished);
+        return;
+      }
+      state.status = 'waiting';
+      continue;
     }
 
     const work = state.takeNext();
     if (work.kind === 'reset') state.reset();
     if (work.kind === 'turn') await runTurn(work.messages);
 
-    if (state.unarchived.length >= settings.archiveEveryTurns) await archive(quick);
-    if (state.shouldContinueAsNew(workflowInfo().continueAsNewSuggested)) {
+    if (state.archiveDue()) await archive();
+    if (runShouldEnd()) {
       await condition(allHandlersFinished);
-      await archive(durable);
+      // Turns the archive did not take now are carried to the next run, which archives them.
+      await archive();
       await continueAsNew<typeof conversation>({ ...input, carried: state.carry() });
     }
   }
@@ -73,92 +84,79 @@ export async function conversation(input: ConversationInput): Promise<void> {
   async function answer(messages: InboundMessage[]): Promise<Reply> {
     const replyId = uuid4();
     const inReplyTo = messages.map((m) => m.messageId);
-    const createdAt = () => new Date().toISOString();
+    const ask = (window: Turn[]) =>
+      model.generateReply({ conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages });
     try {
-      const result = await model.generateReply({
-        conversationId,
-        replyId,
-        systemPrompt: settings.systemPrompt,
-        summary: state.summary,
-        window: state.window,
-        messages,
+      const result = await ask(state.window).catch((error: unknown) => {
+        // A provider that rejects the request may be refusing the context's size: try once with the summary only.
+        if (!isRejection(error) || state.window.length === 0) throw error;
+        log.warn('model rejected the request; retrying without the recent turns', { replyId });
+        return ask([]);
       });
-      return { replyId, inReplyTo, ...result, kind: 'answer', createdAt: createdAt() };
+      return { replyId, inReplyTo, ...result, kind: 'answer', createdAt: new Date().toISOString() };
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       log.warn('model failed for good; sending an apology', { replyId, cause: error.cause?.message });
       const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-      return { replyId, inReplyTo, text: apologyText, provider: 'none', model: 'none', usage, kind: 'apology', createdAt: createdAt() };
+      const createdAt = new Date().toISOString();
+      return { replyId, inReplyTo, text: apologyText, provider: 'none', model: 'none', usage, kind: 'apology', createdAt };
     }
   }
 
   async function foldContext(): Promise<void> {
     const folded = state.turnsToFold();
     if (folded.length === 0) return;
-    try {
-      const { summary } = await model.summarize({
-        previousSummary: state.summary,
-        turns: folded,
-        maxTokens: settings.summaryMaxTokens,
-      });
-      state.applySummary(summary, folded.length);
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      // The turns are in the archive; losing them from the context beats exceeding the model's window.
-      log.warn('summarize failed; dropping oldest turns from the context', { dropped: folded.length });
-      state.dropFromWindow(folded.length);
-    }
+    const result = await bestEffortCall(() =>
+      model.summarize({ previousSummary: state.summary, turns: folded, maxTokens: settings.summaryMaxTokens }),
+    );
+    if (result) state.applySummary(result.summary, folded.length);
+    // The turns are archived; losing them from the context beats exceeding the model's window.
+    else state.dropFromWindow(folded.length);
   }
 
-  async function archive(activities: typeof durable): Promise<void> {
+  /** Writes the unarchived turns as one segment. False when the archive is unavailable (they stay queued). */
+  async function archive(): Promise<boolean> {
     const turns = state.unarchived;
-    if (turns.length === 0) return;
-    try {
-      await activities.archiveTurns({
-        conversationId,
-        firstTurn: turns[0]!.number,
-        turns,
-        context: state.contextSnapshot(new Date()),
-      });
-      state.markArchived(turns[turns.length - 1]!.number);
-    } catch (error) {
-      if (!(error instanceof ActivityFailure) || activities === durable) throw error;
-      log.warn('archive unavailable; will retry at the next flush', { unarchived: turns.length });
-    }
+    if (turns.length === 0) return true;
+    const segment = { conversationId, firstTurn: turns[0]!.number, turns, context: state.contextSnapshot(new Date()) };
+    const written = await bestEffortCall(() => quick.archiveTurns(segment).then(() => true));
+    if (written) state.markArchived(turns[turns.length - 1]!.number);
+    return written ?? false;
   }
 
   async function saveContext(): Promise<void> {
-    try {
-      await quick.saveContext(conversationId, state.contextSnapshot(new Date()));
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      // The archive segment written just before holds the same context; restore falls back to it.
-      log.warn('could not save the context snapshot to the cache');
-    }
+    // On failure the archive segment written just before holds the same context; restore falls back to it.
+    await bestEffortCall(() => quick.saveContext(conversationId, state.contextSnapshot(new Date())));
   }
 
   /**
-   * Restores the newest of the Redis snapshot and the archive's last context. Both are read because a
-   * snapshot save can fail after the archive write succeeded; restoring a stale one would reuse turn numbers.
-   * The archive read is durable: starting from an empty context by mistake would do the same.
+   * Restores the newest of the Redis snapshot and the archive's last context: a snapshot save can fail after the
+   * archive write succeeded, and restoring a stale one would reuse turn numbers. With no snapshot in Redis the
+   * archive read is durable (waits out an outage): it alone tells a new conversation from one Redis forgot.
    */
   async function restoreContext(): Promise<void> {
-    const cached = await attempt(() => quick.loadContext(conversationId));
-    const archived = await durable.loadArchivedContext(conversationId);
+    const cached = await bestEffortCall(() => quick.loadContext(conversationId));
+    const archived = cached
+      ? await bestEffortCall(() => quick.loadArchivedContext(conversationId))
+      : await durable.loadArchivedContext(conversationId);
     const newest = [cached, archived]
-      .filter((s): s is ContextSnapshot => s !== null)
+      .filter((s): s is ContextSnapshot => !!s)
       .sort((a, b) => b.turnCount - a.turnCount || b.savedAt.localeCompare(a.savedAt))[0];
     if (newest) state.restore(newest);
   }
 }
 
-/** Runs a best-effort activity; null when it failed for good (the caller has a fallback). */
-async function attempt<T>(call: () => Promise<T | null>): Promise<T | null> {
+/** Runs an activity whose failure the caller can live with; undefined when it failed for good. */
+async function bestEffortCall<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
-    log.warn('best-effort activity failed', { cause: error.cause?.message });
-    return null;
+    log.warn('activity failed; carrying on without it', { activity: error.activityType, cause: error.cause?.message });
+    return undefined;
   }
+}
+
+function isRejection(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'ModelRequestRejected';
 }

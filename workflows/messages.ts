@@ -68,6 +68,8 @@ export interface ContextSnapshot {
   window: Turn[];
   seenMessageIds: string[];
   turnCount: number;
+  /** Absent in snapshots saved before counters were kept across idle closes. */
+  counters?: ConversationCounters;
   savedAt: string;
 }
 
@@ -75,7 +77,7 @@ export interface ContextSnapshot {
 export type InboxItem = { kind: 'message'; message: InboundMessage } | { kind: 'reset'; requestId: string };
 
 /** State handed from one run to the next by continue-as-new. */
-export interface CarriedState extends Omit<ContextSnapshot, 'savedAt'> {
+export interface CarriedState extends Omit<ContextSnapshot, 'savedAt' | 'counters'> {
   inbox: InboxItem[];
   /** Turns not yet archived (normally empty: runs archive before they end). */
   unarchived: Turn[];
@@ -112,6 +114,8 @@ export interface ConversationCounters {
   apologies: number;
   summaries: number;
   resets: number;
+  /** Message signals without a messageId or text (only possible when signalled directly, not through an edge). */
+  malformedIgnored: number;
 }
 
 export const messageSignal = defineSignal<[InboundMessage]>('message');
@@ -120,3 +124,6 @@ export const snapshotQuery = defineQuery<ConversationSnapshot>('snapshot');
 
 /** Name of the workflow type, for clients that start it by name. */
 export const conversationWorkflowType = 'conversation';
+
+/** The workflow's signature, for typed clients (edges import this file, never the workflow itself). */
+export type ConversationWorkflow = (input: ConversationInput) => Promise<void>;

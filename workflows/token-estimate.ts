@@ -4,10 +4,12 @@
  */
 import type { Turn } from './messages';
 
+/** About four characters per token (English); the activities use the same figure to clamp summaries. */
+export const charsPerToken = 4;
 const perMessageOverhead = 4;
 
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4) + perMessageOverhead;
+  return Math.ceil(text.length / charsPerToken) + perMessageOverhead;
 }
 
 export function estimateTurnTokens(turn: Turn): number {

@@ -15,9 +15,9 @@ export function chatRoutes({ config, conversations, replies }: ApiDeps, app: Ope
     responses: {
       200: { description: 'The reply arrived in time.', content: { 'application/json': { schema: chatAnswered } } },
       202: { description: 'Accepted; the reply will appear on eventsUrl.', content: { 'application/json': { schema: chatQueued } } },
-      400: problemResponse('Malformed JSON.'),
       413: problemResponse('Body too large.'),
       415: problemResponse('Not application/json.'),
+      400: problemResponse('Malformed JSON, or a bad Idempotency-Key header.'),
       422: problemResponse('A field is invalid; `errors` names it.'),
       503: problemResponse('Temporal or Redis is unavailable; retry with the same messageId.'),
     },
@@ -26,6 +26,9 @@ export function chatRoutes({ config, conversations, replies }: ApiDeps, app: Ope
   return app.openapi(route, async (c) => {
     const body = c.req.valid('json');
     const idempotencyKey = c.req.header('idempotency-key');
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw new HTTPException(400, { message: 'Idempotency-Key must be 1-200 characters.' });
+    }
     if (idempotencyKey !== undefined && body.messageId !== undefined && idempotencyKey !== body.messageId) {
       throw new HTTPException(422, { message: 'Idempotency-Key header and messageId differ; send one of them, or the same value.' });
     }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Turn } from '../../workflows/messages';
 import { apiConversationId, userOf } from '../conversation-ids';
-import { findConversation } from '../conversation-lookup';
+import { findConversation, requireConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
 import { conversationParams, historyPage, historyQuery, problemResponse, snapshotSchema } from '../schemas';
 
@@ -27,6 +27,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     responses: {
       200: { description: 'One page of messages.', content: { 'application/json': { schema: historyPage } } },
       404: problemResponse('No such conversation.'),
+      503: problemResponse('Temporal, Redis or the archive is unavailable.'),
     },
   });
   const resetRoute = createRoute({
@@ -40,6 +41,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
         content: { 'application/json': { schema: snapshotSchema.pick({ conversationId: true }) } },
       },
       404: problemResponse('No such conversation.'),
+      503: problemResponse('Temporal or Redis is unavailable.'),
     },
   });
 
@@ -81,7 +83,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     .openapi(resetRoute, async (c) => {
       const { id } = c.req.valid('param');
       const conversationId = apiConversationId(userOf(c), id);
-      await findConversation(deps, conversationId, id);
+      await requireConversation(deps, conversationId, id);
       await deps.conversations.reset(conversationId, 'api', randomUUID());
       return c.json({ conversationId: id }, 202);
     });

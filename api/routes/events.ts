@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { isEventId } from '../../lib/conversation-store';
 import { apiConversationId, clientIdSchema, userOf } from '../conversation-ids';
-import { findConversation } from '../conversation-lookup';
+import { requireConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
 import { conversationParams, problemResponse } from '../schemas';
 
@@ -22,21 +22,26 @@ export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
     request: { params: conversationParams },
     responses: {
       200: { description: 'text/event-stream; resume with Last-Event-ID or ?after=<event id>.' },
+      400: problemResponse('Bad conversation id or event id.'),
       404: problemResponse('No such conversation.'),
+      503: problemResponse('Temporal or Redis is unavailable.'),
     },
   });
 
   return app.get('/api/v1/conversations/:id/events', async (c) => {
     const id = clientIdSchema.safeParse(c.req.param('id'));
-    if (!id.success) throw new HTTPException(422, { message: `id: ${id.error.issues[0]?.message}` });
+    if (!id.success) throw new HTTPException(400, { message: `id: ${id.error.issues[0]?.message}` });
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('after');
     if (resumeFrom !== undefined && !isEventId(resumeFrom)) {
       throw new HTTPException(400, { message: 'Last-Event-ID / after must be an event id such as 1700000000000-0' });
     }
     const conversationId = apiConversationId(userOf(c), id.data);
-    await findConversation(deps, conversationId, id.data);
+    await requireConversation(deps, conversationId, id.data);
     let cursor = resumeFrom ?? (await deps.replies.lastEventId(conversationId));
 
+    const onError = async (error: Error) => {
+      deps.logger.warn({ conversationId, error: error.message }, 'event stream ended by an error');
+    };
     return streamSSE(c, async (stream) => {
       while (!stream.aborted) {
         const events = await deps.replies.readEvents(conversationId, cursor, { blockMs: pollMs, count: 100 });
@@ -46,6 +51,6 @@ export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
           cursor = eventId;
         }
       }
-    });
+    }, onError);
   });
 }

@@ -1,6 +1,7 @@
 /** /healthz: the process is up. /readyz: Temporal, Redis and the archive all answer. */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiDeps } from '../deps';
+import { withTimeout } from '../../lib/with-timeout';
 import { problem } from '../problem';
 
 /** A dependency that does not answer within this time counts as down. */
@@ -21,16 +22,10 @@ export function healthRoutes({ readiness }: ApiDeps, app: OpenAPIHono) {
 }
 
 async function outcome(check: () => Promise<unknown>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
-  });
   try {
-    await Promise.race([check(), timeout]);
+    await withTimeout(check(), checkTimeoutMs, 'check');
     return 'ok';
   } catch (error) {
     return (error as Error).message;
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -3,7 +3,7 @@
  * Redis and MinIO, isolated by a unique task queue, Redis key prefix and bucket (so suites run in parallel).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -93,7 +93,8 @@ export function testEnvironment(options: EngineOptions = {}): Record<string, str
 
 export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
   const services = testServices();
-  const config = loadConfig(testEnvironment(options));
+  const env = testEnvironment(options);
+  const config = loadConfig(env);
   const workflowBundle = await sharedWorkflowBundle();
   let worker = options.worker === false ? undefined : await startWorker({ config, workflowBundle });
   const api = await startApi(config);
@@ -127,6 +128,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
       await worker?.stop();
       await connection.close();
       redis.disconnect();
+      rmSync(env.DATA_DIR!, { recursive: true, force: true });
     },
   };
 }
