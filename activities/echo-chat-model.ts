@@ -10,7 +10,7 @@ import type { SummarizeInput } from './model-prompts';
 import { estimateUsage } from './usage-estimate';
 
 /** Marks every answer of the dev provider. */
-export const devProviderPrefix = '[dev provider]';
+const devProviderPrefix = '[dev provider]';
 const intro = `${devProviderPrefix} You said: `;
 
 /** A chat model that summarizes without a model (extractively) instead of answering a summary prompt. */

@@ -129,6 +129,3 @@ export function createModelActivities(deps: ModelActivityDeps) {
     },
   };
 }
-
-/** The model activities as the workflow proxies them. */
-export type ModelActivities = ReturnType<typeof createModelActivities>;

@@ -24,7 +24,7 @@ export function chatRequestSchema(maxTextChars: number) {
 
 const usage = z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() });
 
-export const replySchema = z
+const replySchema = z
   .object({
     replyId: z.string(),
     inReplyTo: z.array(z.string()),
@@ -73,7 +73,7 @@ export const historyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Turns per page.' }),
 });
 
-export const historyItem = z
+const historyItem = z
   .object({
     turn: z.number(),
     role: z.enum(['user', 'assistant']),
@@ -94,7 +94,7 @@ export const historyPage = z
   })
   .openapi('HistoryPage');
 
-export const problemSchema = z
+const problemSchema = z
   .object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string(), instance: z.string().optional() })
   .openapi('Problem');
 

@@ -61,11 +61,11 @@ export function isEventId(value: string): boolean {
  * Redis adapter for a conversation's hot state.
  *
  * Key layout (every key starts with `keyPrefix`, every key expires `ttlSeconds` after its last write):
- * - `conv:<conversationId>:context`   string: JSON {@link ContextSnapshot}, restored by the next run after an idle close
- * - `conv:<conversationId>:events`    stream: entries `{type, data: JSON ConversationEvent}`, trimmed to ~`maxEvents`;
+ * - `conv:{<conversationId>}:context`   string: JSON {@link ContextSnapshot}, restored by the next run after an idle close
+ * - `conv:{<conversationId>}:events`    stream: entries `{type, data: JSON ConversationEvent}`, trimmed to ~`maxEvents`;
  *                                     entry ids are the SSE event ids
- * - `conv:<conversationId>:replies`   hash: inbound messageId → JSON {@link Reply} that answered it
- * - `conv:<conversationId>:published` hash: replyId → stream id of its `reply` event (marker against double delivery)
+ * - `conv:{<conversationId>}:replies`   hash: inbound messageId → JSON {@link Reply} that answered it
+ * - `conv:{<conversationId>}:published` hash: replyId → stream id of its `reply` event (marker against double delivery)
  *
  * Blocking reads (`readEvents` with `blockMs`, `waitForReply`) each run on a connection of their own from a small
  * pool, so a reader waiting for events never delays the commands other callers send on the shared client.
@@ -208,7 +208,8 @@ export class ConversationStore implements ConversationCache {
   }
 
   private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published'): string {
-    return `${this.keyPrefix}conv:${conversationId}:${kind}`;
+    // The {hash tag} keeps a conversation's keys in one Redis Cluster slot, as the multi-key Lua script requires.
+    return `${this.keyPrefix}conv:{${conversationId}}:${kind}`;
   }
 
   private toEvents(result: [string, [string, string[]][]][] | null, conversationId: string): StoredEvent[] {

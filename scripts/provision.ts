@@ -24,7 +24,7 @@ export interface FindBinaryOptions {
   build?: boolean;
 }
 
-export interface BinarySpec {
+interface BinarySpec {
   /** Executable name, also the last element of the Go package path. */
   name: string;
   /** For humans: "the Temporal CLI". */
@@ -38,7 +38,7 @@ export interface BinarySpec {
 }
 
 /** v1.5.1 is the newest CLI tag whose go.mod has no replace directive, so `go install` works. */
-export const temporalCli: BinarySpec = {
+const temporalCli: BinarySpec = {
   name: 'temporal',
   title: 'the Temporal CLI',
   envVar: 'TEMPORAL_CLI_PATH',
@@ -46,7 +46,7 @@ export const temporalCli: BinarySpec = {
   installHint: 'install the Temporal CLI (https://docs.temporal.io/cli) and put `temporal` on PATH',
 };
 
-export const minio: BinarySpec = {
+const minio: BinarySpec = {
   name: 'minio',
   title: 'MinIO',
   envVar: 'MINIO_PATH',
@@ -63,11 +63,11 @@ export function findMinio(opts: FindBinaryOptions = {}): Promise<string> {
 }
 
 /** `$XDG_CACHE_HOME/ai-assistant-core/bin`, default `~/.cache/ai-assistant-core/bin`. */
-export function cacheBinDir(env: Env = process.env): string {
+function cacheBinDir(env: Env = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ai-assistant-core', 'bin');
 }
 
-export async function findBinary(spec: BinarySpec, opts: FindBinaryOptions = {}): Promise<string> {
+async function findBinary(spec: BinarySpec, opts: FindBinaryOptions = {}): Promise<string> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const explicit = env[spec.envVar];

@@ -72,7 +72,7 @@ describe('ConversationStore', () => {
     await store.saveContext(id, snapshot);
 
     expect(await store.loadContext(id)).toEqual(snapshot);
-    expect(await redis.ttl(`${prefix}conv:${id}:context`)).toBeGreaterThan(0);
+    expect(await redis.ttl(`${prefix}conv:{${id}}:context`)).toBeGreaterThan(0);
   });
 
   it('when no context was saved then loading returns null', async () => {
@@ -81,7 +81,7 @@ describe('ConversationStore', () => {
 
   it('when the saved context is corrupt then loading treats it as absent', async () => {
     const id = conversation();
-    await redis.set(`${prefix}conv:${id}:context`, '{"summary": "cut off');
+    await redis.set(`${prefix}conv:{${id}}:context`, '{"summary": "cut off');
 
     expect(await store.loadContext(id)).toBeNull();
   });
@@ -123,7 +123,7 @@ describe('ConversationStore', () => {
 
   it('when the stream holds corrupt or unknown entries then reading skips them', async () => {
     const id = conversation();
-    const key = `${prefix}conv:${id}:events`;
+    const key = `${prefix}conv:{${id}}:events`;
     await redis.xadd(key, '*', 'type', 'token', 'data', 'not json');
     await redis.xadd(key, '*', 'type', 'from-a-newer-version', 'data', '{"type":"from-a-newer-version"}');
     await redis.xadd(key, '*', 'type', 'reply', 'data', '{"type":"reply","reply":{"replyId":"x"}}');
@@ -160,7 +160,7 @@ describe('ConversationStore', () => {
     for (const messageId of answer.inReplyTo) expect(await store.findReply(id, messageId)).toEqual(answer);
     expect(await store.findReply(id, 'm4')).toBeNull();
     for (const kind of ['events', 'replies', 'published']) {
-      expect(await redis.ttl(`${prefix}conv:${id}:${kind}`)).toBeGreaterThan(0);
+      expect(await redis.ttl(`${prefix}conv:{${id}}:${kind}`)).toBeGreaterThan(0);
     }
   });
 
@@ -227,6 +227,6 @@ describe('ConversationStore', () => {
     }
 
     // `MAXLEN ~` trims whole stream nodes (100 entries by default), so the length lands near the cap, not on it.
-    expect(await redis.xlen(`${prefix}conv:${id}:events`)).toBeLessThan(500);
+    expect(await redis.xlen(`${prefix}conv:{${id}}:events`)).toBeLessThan(500);
   });
 });

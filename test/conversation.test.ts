@@ -191,7 +191,7 @@ describe('idle close and restore', () => {
   it('when Redis lost the snapshot then the next run restores the context from the archive, and history spans both runs', async () => {
     await chat('remember the word mango');
     await closed();
-    const key = `${suite.engine.config.redis.keyPrefix}conv:${suite.engine.workflowId(suite.id)}:context`;
+    const key = `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
     expect(await suite.engine.redis.del(key)).toBe(1);
     await chat('which fruit?');
     expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word mango');

@@ -194,16 +194,10 @@ export class ConversationState {
     };
   }
 
+  /** The context snapshot plus what only a running conversation has: queued messages and unarchived turns. */
   carry(): CarriedState {
-    return {
-      summary: this.summary,
-      window: this.window,
-      seenMessageIds: this.seenIds,
-      turnCount: this.turnCount,
-      counters: this.counters,
-      inbox: this.inbox,
-      unarchived: this.unarchived,
-    };
+    const { savedAt: _, ...context } = this.contextSnapshot(new Date(0));
+    return { ...context, counters: this.counters, inbox: this.inbox, unarchived: this.unarchived };
   }
 
   shouldContinueAsNew(suggestedByServer: boolean): boolean {

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps';
 import { apiConversationId, userOf } from '../conversation-ids';
 import { chatAnswered, chatQueued, chatRequestSchema, problemResponse } from '../schemas';
 
-export function chatRoutes({ config, conversations, replies }: ApiDeps, app: OpenAPIHono) {
+export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, app: OpenAPIHono) {
   const route = createRoute({
     method: 'post',
     path: '/api/v1/chat',
@@ -50,7 +50,12 @@ export function chatRoutes({ config, conversations, replies }: ApiDeps, app: Ope
       eventsUrl: `/api/v1/conversations/${clientId}/events?after=${afterId}`,
     };
     if (!body.wait) return c.json(queued, 202);
-    const reply = await replies.waitForReply(conversationId, messageId, afterId, config.api.chatWait);
+    // The message is accepted now: if waiting fails (Redis went away) the honest answer is 202, not an error that
+    // invites a retry without the messageId and so a second turn.
+    const reply = await replies.waitForReply(conversationId, messageId, afterId, config.api.chatWait).catch((error: unknown) => {
+      logger.warn({ conversationId, messageId, error: (error as Error).message }, 'waiting for the reply failed; answering 202');
+      return null;
+    });
     return reply ? c.json({ conversationId: clientId, messageId, reply }, 200) : c.json(queued, 202);
   });
 }
