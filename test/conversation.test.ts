@@ -157,6 +157,14 @@ describe('conversation workflow', () => {
     expect(replyRequests(suite.server)).toHaveLength(1);
   });
 
+  it('when an operator cancels the conversation then its unarchived turns still reach the history', async () => {
+    await chat('keep this turn');
+    await suite.handle().cancel();
+    await eventually(async () => (await suite.handle().describe()).status.name === 'CANCELLED', { what: 'cancellation' });
+    const history = await (await suite.engine.get(`/api/v1/conversations/${suite.id}/messages`)).json();
+    expect(history.messages.map((m: { text: string }) => m.text)).toContain('keep this turn');
+  });
+
   it('when the provider rejects the full context then the turn is retried with the summary only', async () => {
     await chat('a long earlier message');
     suite.server.script(400, 'ok');

@@ -6,8 +6,10 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -40,35 +42,44 @@ export async function conversation(input: ConversationInput): Promise<void> {
   setHandler(snapshotQuery, () => state.snapshot(conversationId));
 
   const runShouldEnd = () => state.shouldContinueAsNew(workflowInfo().continueAsNewSuggested);
-  if (!input.carried) await restoreContext();
+  try {
+    if (!input.carried) await restoreContext();
+    await converse();
+  } catch (error) {
+    // An operator cancelled the conversation: keep its last turns in the archive before the run ends.
+    if (isCancellation(error)) await CancellationScope.nonCancellable(() => archive());
+    throw error;
+  }
 
-  for (;;) {
-    // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
-    const active = await condition(() => state.hasWork() || runShouldEnd(), settings.idleTimeoutMs);
-    if (!active) {
-      state.status = 'closing';
-      const archived = await archive();
-      if (archived) await saveContext();
-      // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
-      // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
-      if (archived && !state.hasWork()) {
-        await condition(allHandlersFinished);
-        return;
+  async function converse(): Promise<void> {
+    for (;;) {
+      // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
+      const active = await condition(() => state.hasWork() || runShouldEnd(), settings.idleTimeoutMs);
+      if (!active) {
+        state.status = 'closing';
+        const archived = await archive();
+        if (archived) await saveContext();
+        // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
+        // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
+        if (archived && !state.hasWork()) {
+          await condition(allHandlersFinished);
+          return;
+        }
+        state.status = 'waiting';
+        continue;
       }
-      state.status = 'waiting';
-      continue;
-    }
 
-    const work = state.takeNext();
-    if (work.kind === 'reset') state.reset();
-    if (work.kind === 'turn') await runTurn(work.messages);
+      const work = state.takeNext();
+      if (work.kind === 'reset') state.reset();
+      if (work.kind === 'turn') await runTurn(work.messages);
 
-    if (state.archiveDue()) await archive();
-    if (runShouldEnd()) {
-      await condition(allHandlersFinished);
-      // Turns the archive did not take now are carried to the next run, which archives them.
-      await archive();
-      await continueAsNew<typeof conversation>({ ...input, carried: state.carry() });
+      if (state.archiveDue()) await archive();
+      if (runShouldEnd()) {
+        await condition(allHandlersFinished);
+        // Turns the archive did not take now are carried to the next run, which archives them.
+        await archive();
+        await continueAsNew<typeof conversation>({ ...input, carried: state.carry() });
+      }
     }
   }
 
