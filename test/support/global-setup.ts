@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { searchAttributes } from '../../lib/search-attributes';
-import { spawnChild, describeExit, type ChildHandle } from '../../scripts/child-process';
+import type { ChildHandle } from '../../scripts/child-process';
+import { startMinio } from '../../scripts/minio-server';
 import { findMinio, findTemporalCli } from '../../scripts/provision';
 import { redisProblem, startRedisServer } from '../../scripts/redis-server';
 import { startDevServer } from '../../scripts/temporal-dev-server';
-import { httpOk, waitUntil } from '../../scripts/wait-until';
 import { freePorts } from './ports';
 import type { TestServices } from './services';
 
@@ -37,7 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       log,
       readyTimeoutMs: 60_000,
     }).then((server) => server.child),
-    startMinio(minioPath, minioPort, minioDir),
+    startMinio({ binary: minioPath, port: minioPort, dataDir: minioDir, credentials: s3Credentials, log }).then((m) => m.child),
   ]);
   const children = [...results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), ...(redis.child ? [redis.child] : [])];
   const teardown = async () => {
@@ -72,26 +72,4 @@ async function ensureRedis(): Promise<{ url: string; child?: ChildHandle }> {
   if (process.env.REDIS_URL) throw new Error(`Redis at REDIS_URL=${url} does not answer PING (${problem})`);
   log(`[global-setup] no Redis at ${url} (${problem}); starting a private redis-server`);
   return startRedisServer({ port: (await freePorts(1))[0]!, log });
-}
-
-async function startMinio(binary: string, port: number, dataDir: string): Promise<ChildHandle> {
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawnChild('minio', binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--quiet'], {
-    env: {
-      ...process.env,
-      MINIO_ROOT_USER: s3Credentials.accessKeyId,
-      MINIO_ROOT_PASSWORD: s3Credentials.secretAccessKey,
-      MINIO_BROWSER: 'off', // no console: one port less to find
-    },
-    log,
-  });
-  try {
-    await waitUntil(`MinIO at ${endpoint}`, () => httpOk(`${endpoint}/minio/health/live`), {
-      timeoutMs: 60_000,
-      failFast: () => (child.running() ? undefined : 'the process ended; see the [minio] lines above'),
-    });
-  } catch (error) {
-    throw new Error(`${(error as Error).message} (${describeExit(await child.stop(5_000))})`, { cause: error });
-  }
-  return child;
 }

@@ -1,0 +1,96 @@
+/**
+ * One chaos drill, start to end: private infrastructure, simulated users, faults on a schedule, a drain period,
+ * then the accounting and the report files.
+ */
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { account } from './accounting';
+import type { DrillLog, FaultRecord } from './drill-log';
+import type { DrillReport } from './drill-report';
+import { scheduleLengthMs, startFaults, type FaultPlan } from './faults';
+import { startInfrastructure } from './infrastructure';
+import { runLoad, type LoadRecord } from './load';
+import type { DrillOptions } from './options';
+import { writeReport } from './report-html';
+
+/** After the last message is sent, replies still on their way get this long to arrive. */
+const drainTimeoutMs = 60_000;
+
+export interface DrillResult {
+  report: DrillReport;
+  files: { json: string; html: string };
+}
+
+/**
+ * @param progress receives one status line every few seconds and a line per fault.
+ * The services' own output goes to `<out>/services.log`.
+ */
+export async function runDrill(options: DrillOptions, progress: (line: string) => void): Promise<DrillResult> {
+  const workDir = mkdtempSync(join(tmpdir(), 'aac-chaos-'));
+  const servicesLog = join(workDir, 'services.log');
+  const infra = await startInfrastructure({
+    dir: workDir,
+    workers: options.workers,
+    log: (line) => appendFileSync(servicesLog, `${line}\n`),
+  });
+  const plan: FaultPlan = { killEveryMs: options.killEveryMs, faults: options.faults, outageMs: options.outageMs };
+  // Stretch the users' pauses so the load outlasts the fault schedule: a fault with no traffic proves nothing.
+  const thinkMs = Math.max(options.thinkMs, scheduleLengthMs(plan) / options.messages);
+  const record: LoadRecord = { messages: [], replies: [], ignoredMessageIds: [] };
+  const faults: FaultRecord[] = [];
+  const stopFaults = new AbortController();
+  const startedAt = Date.now();
+  const status = setInterval(() => progress(statusLine(record, faults, startedAt)), 3000);
+
+  try {
+    const injection = startFaults(infra, plan, faults, stopFaults.signal, progress);
+    await runLoad(
+      {
+        api: infra.stack.urls.api,
+        runId: `chaos-${startedAt.toString(36)}`,
+        conversations: options.conversations,
+        messages: options.messages,
+        thinkMs,
+        messageChars: options.messageChars,
+        replyTimeoutMs: options.replyTimeoutMs,
+        dropEvery: options.dropEvery,
+      },
+      record,
+      async (pending) => {
+        await injection.scheduled;
+        stopFaults.abort();
+        await injection.finished;
+        const deadline = Date.now() + drainTimeoutMs;
+        while (pending() > 0 && Date.now() < deadline) await sleep(500);
+      },
+    );
+  } finally {
+    clearInterval(status);
+    stopFaults.abort();
+    await infra.stop();
+  }
+
+  const log: DrillLog = {
+    startedAt,
+    endedAt: Date.now(),
+    options: { ...options, thinkMs },
+    messages: record.messages,
+    replies: record.replies,
+    faults,
+    ignoredMessageIds: record.ignoredMessageIds,
+  };
+  const report = account(log);
+  const files = writeReport(options.out, report, log);
+  rmSync(workDir, { recursive: true, force: true });
+  return { report, files };
+}
+
+function statusLine(record: LoadRecord, faults: FaultRecord[], startedAt: number): string {
+  const answered = new Set(record.replies.flatMap((r) => r.inReplyTo));
+  const sent = record.messages.length;
+  const done = record.messages.filter((m) => answered.has(m.messageId)).length;
+  const seconds = Math.round((Date.now() - startedAt) / 1000);
+  return `[chaos] ${seconds} s: sent ${sent}, answered ${done}, pending ${sent - done}, faults ${faults.length}`;
+}

@@ -1,0 +1,133 @@
+/**
+ * The load generator: simulated users, each owning one conversation, sending messages one after another over
+ * the HTTP API the way a careful client does (a stable messageId per message, retried until a reply comes back),
+ * plus one SSE reader per conversation. Everything observed goes into the drill log; nothing here asks the
+ * engine what it thinks happened.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sseEvents } from '../sse';
+import type { ObservedReply, SentMessage } from './drill-log';
+
+export interface LoadOptions {
+  api: string;
+  runId: string;
+  conversations: number;
+  messages: number;
+  thinkMs: number;
+  messageChars: number;
+  replyTimeoutMs: number;
+  dropEvery: number;
+}
+
+export interface LoadRecord {
+  messages: SentMessage[];
+  replies: ObservedReply[];
+  ignoredMessageIds: string[];
+}
+
+interface ReplyBody {
+  replyId: string;
+  inReplyTo: string[];
+  text: string;
+  kind?: 'answer' | 'apology';
+}
+
+/** Runs every user to the end; SSE readers keep running until `drain` resolves, then stop. */
+export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (pending: () => number) => Promise<void>): Promise<void> {
+  const stopReaders = new AbortController();
+  const readers: Promise<void>[] = [];
+  let sent = 0;
+  const ignored = new Set<string>();
+  const keep = (reply: ReplyBody) => !reply.inReplyTo.some((id) => ignored.has(id));
+
+  const user = async (n: number) => {
+    const conversationId = `${options.runId}-c${n}`;
+    for (let index = 0; index < options.messages; index++) {
+      const messageId = `${conversationId}-m${index}`;
+      if (options.dropEvery > 0 && ++sent % options.dropEvery === 0) {
+        ignored.add(messageId);
+        record.ignoredMessageIds.push(messageId);
+      }
+      const message: SentMessage = { channel: 'api', conversationId, messageId, index, sentAt: Date.now() };
+      record.messages.push(message);
+      const reply = await send(options, message, text(options.messageChars, conversationId, index));
+      if (reply && keep(reply)) record.replies.push(observed(conversationId, reply, 'http'));
+      if (index === 0) readers.push(readEvents(options.api, conversationId, stopReaders.signal, (reply, eventId) => {
+        if (keep(reply)) record.replies.push(observed(conversationId, reply, 'sse', eventId));
+      }));
+      await sleep(options.thinkMs);
+    }
+  };
+
+  await Promise.all(Array.from({ length: options.conversations }, (_, n) => user(n)));
+  const answered = () => new Set(record.replies.filter((r) => r.source === 'sse').flatMap((r) => r.inReplyTo));
+  await drain(() => record.messages.filter((m) => !ignored.has(m.messageId) && !answered().has(m.messageId)).length);
+  stopReaders.abort();
+  await Promise.all(readers);
+}
+
+/** POSTs one message until the API answers it with a reply (same messageId every time), or gives up. */
+async function send(options: LoadOptions, message: SentMessage, body: string): Promise<ReplyBody | undefined> {
+  const deadline = message.sentAt + options.replyTimeoutMs;
+  let backoffMs = 250;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${options.api}/api/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': message.messageId },
+        body: JSON.stringify({ conversationId: message.conversationId, text: body }),
+        signal: AbortSignal.timeout(60_000),
+      });
+      if (response.status === 200 || response.status === 202) message.acceptedAt ??= Date.now();
+      if (response.status === 200) return ((await response.json()) as { reply: ReplyBody }).reply;
+      await response.body?.cancel();
+      // 202: accepted, the reply is late; asking again with the same id waits for it (never a second turn).
+      if (response.status === 202) continue;
+    } catch {
+      // Connection refused or reset while a fault is on: the client retries like any other.
+    }
+    await sleep(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 4000);
+  }
+  return undefined;
+}
+
+/** Reads the conversation's SSE stream from its start, reconnecting after errors with Last-Event-ID. */
+async function readEvents(api: string, conversationId: string, signal: AbortSignal, onReply: (reply: ReplyBody, eventId: string) => void): Promise<void> {
+  let lastEventId = '0-0';
+  while (!signal.aborted) {
+    try {
+      const response = await fetch(`${api}/api/v1/conversations/${conversationId}/events`, {
+        headers: { 'last-event-id': lastEventId },
+        signal,
+      });
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      for await (const event of sseEvents(response.body)) {
+        if (event.id) lastEventId = event.id;
+        if (event.event === 'reply' && event.id) onReply((JSON.parse(event.data) as { reply: ReplyBody }).reply, event.id);
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    await sleep(500, undefined, { signal }).catch(() => undefined);
+  }
+}
+
+function observed(conversationId: string, reply: ReplyBody, source: 'http' | 'sse', eventId?: string): ObservedReply {
+  return {
+    channel: 'api',
+    conversationId,
+    replyId: reply.replyId,
+    inReplyTo: reply.inReplyTo,
+    text: reply.text,
+    source,
+    ...(eventId ? { eventId } : {}),
+    ...(reply.kind ? { kind: reply.kind } : {}),
+    at: Date.now(),
+  };
+}
+
+function text(chars: number, conversationId: string, index: number): string {
+  const head = `message ${index} of ${conversationId}: `;
+  return (head + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(chars / 27))).slice(0, Math.max(chars, head.length));
+}

@@ -1,0 +1,39 @@
+/**
+ * `npm run chaos`: runs a drill and prints its verdict; the exit status is non-zero when anything was lost,
+ * doubled or reordered, so the drill can gate a release.
+ */
+import { runDrill } from './drill';
+import { parseDrillOptions, usage } from './options';
+
+let options;
+try {
+  options = parseDrillOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}
+if (options === 'help') {
+  console.log(usage);
+  process.exit(0);
+}
+
+console.log(
+  `[chaos] ${options.conversations} conversations × ${options.messages} messages, ${options.workers} workers, ` +
+    `worker kill every ${options.killEveryMs / 1000} s, faults: ${options.faults.join(', ') || 'worker kills only'}`,
+);
+const { report, files } = await runDrill(options, (line) => console.log(line));
+for (const channel of report.channels) {
+  const { p50, p95, p99, max } = channel.latency;
+  console.log(
+    `[chaos] ${channel.channel}: sent ${channel.sent}, delivered ${channel.delivered}, lost ${channel.lost}, ` +
+      `duplicated ${channel.duplicated}, out of order ${channel.outOfOrder}, apologies ${channel.apologies}; ` +
+      `latency ms p50 ${p50} p95 ${p95} p99 ${p99} max ${max}; ${channel.throughput.toFixed(1)} msg/s`,
+  );
+}
+for (const fault of report.faults.filter((f) => f.kind !== 'worker-kill')) {
+  console.log(`[chaos] ${fault.kind}: recovered ${fault.recoveryMs === null ? 'never' : `${fault.recoveryMs} ms`} after it ended`);
+}
+const kills = report.faults.filter((f) => f.kind === 'worker-kill').length;
+console.log(`[chaos] ${kills} worker kills; report: ${files.html}`);
+console.log(report.ok ? '[chaos] PASS: nothing lost, doubled or reordered' : '[chaos] FAIL');
+process.exit(report.ok ? 0 : 1);

@@ -1,0 +1,202 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { account } from '../scripts/chaos/accounting';
+import type { DrillLog, FaultRecord, ObservedReply, SentMessage } from '../scripts/chaos/drill-log';
+import { latencyStats } from '../scripts/chaos/latency-stats';
+import { renderHtml, writeReport } from '../scripts/chaos/report-html';
+
+const t0 = 1_700_000_000_000;
+
+function sent(conversationId: string, index: number, sentAt = t0 + index * 1000): SentMessage {
+  return { channel: 'api', conversationId, messageId: `${conversationId}-m${index}`, index, sentAt, acceptedAt: sentAt + 5 };
+}
+
+function reply(message: SentMessage | SentMessage[], replyId: string, at: number, extra: Partial<ObservedReply> = {}): ObservedReply {
+  const answered = Array.isArray(message) ? message : [message];
+  return { channel: 'api', conversationId: answered[0]!.conversationId, replyId, text: 'ok',
+    inReplyTo: answered.map((m) => m.messageId), source: 'http', at, ...extra };
+}
+
+function sse(message: SentMessage | SentMessage[], replyId: string, at: number, eventId: string): ObservedReply {
+  return reply(message, replyId, at, { source: 'sse', eventId });
+}
+
+function drill(messages: SentMessage[], replies: ObservedReply[], faults: FaultRecord[] = []): DrillLog {
+  return { startedAt: t0, endedAt: t0 + 10_000, options: { quick: true }, messages, replies, faults };
+}
+
+/** Three messages in one conversation, each answered 100 ms after it was sent, over HTTP and SSE. */
+function cleanDrill(): DrillLog {
+  const messages = [0, 1, 2].map((i) => sent('c1', i));
+  const replies = messages.flatMap((m, i) => [reply(m, `r${i}`, m.sentAt + 100), sse(m, `r${i}`, m.sentAt + 110, `${m.sentAt + 90}-0`)]);
+  return drill(messages, replies);
+}
+
+describe('chaos drill accounting', () => {
+  it('when every message gets exactly one reply in order then the drill is ok', () => {
+    const report = account(cleanDrill());
+    expect(report.ok).toBe(true);
+    expect(report.channels).toHaveLength(1);
+    expect(report.channels[0]).toMatchObject({ channel: 'api', sent: 3, delivered: 3, lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect(report.channels[0]!.latency).toEqual({ count: 3, p50: 100, p95: 100, p99: 100, max: 100 });
+    expect(report.channels[0]!.throughput).toBeCloseTo(0.3);
+    expect(report.latencySeries.map((p) => [p.t, p.latencyMs])).toEqual([[0, 100], [1, 100], [2, 100]]);
+  });
+
+  it('when a message never gets a reply then it is lost and the drill is not ok', () => {
+    const [a, b] = [sent('c1', 0), sent('c1', 1)];
+    const report = account(drill([a, b], [reply(a, 'r0', a.sentAt + 50)]));
+    expect(report.ok).toBe(false);
+    expect(report.channels[0]).toMatchObject({ delivered: 1, lost: 1 });
+    expect(report.channels[0]!.offenders.lost).toEqual([{ conversationId: 'c1', messageId: b.messageId, index: 1 }]);
+  });
+
+  it('when the client ignores a message\'s reply then that message counts as lost even though the reply was logged', () => {
+    const log = cleanDrill();
+    log.ignoredMessageIds = [log.messages[1]!.messageId];
+    const report = account(log);
+    expect(report.ok).toBe(false);
+    expect(report.ignoredMessages).toBe(1);
+    expect(report.channels[0]!.offenders.lost.map((m) => m.index)).toEqual([1]);
+  });
+
+  it('when two distinct replies answer one message then it is duplicated', () => {
+    const m = sent('c1', 0);
+    const report = account(drill([m], [reply(m, 'r1', m.sentAt + 50), reply(m, 'r2', m.sentAt + 60)]));
+    expect(report.ok).toBe(false);
+    expect(report.channels[0]).toMatchObject({ delivered: 1, duplicated: 1 });
+    expect(report.channels[0]!.offenders.duplicated.map((r) => r.messageId)).toEqual([m.messageId]);
+  });
+
+  it('when the same reply arrives once via HTTP and once via SSE then it is one delivery', () => {
+    const m = sent('c1', 0);
+    const report = account(drill([m], [reply(m, 'r1', m.sentAt + 50), sse(m, 'r1', m.sentAt + 55, `${m.sentAt + 45}-0`)]));
+    expect(report.ok).toBe(true);
+    expect(report.channels[0]!.duplicated).toBe(0);
+    expect(report.channels[0]!.latency.max).toBe(50);
+  });
+
+  it('when the SSE stream re-sends the same event after a reconnect then it is one delivery', () => {
+    const m = sent('c1', 0);
+    const event = `${m.sentAt + 45}-0`;
+    const report = account(drill([m], [sse(m, 'r1', m.sentAt + 50, event), sse(m, 'r1', m.sentAt + 900, event)]));
+    expect(report.channels[0]!.duplicated).toBe(0);
+  });
+
+  it('when the same reply appears on the SSE stream twice under different event ids then it is duplicated', () => {
+    const m = sent('c1', 0);
+    const replies = [sse(m, 'r1', m.sentAt + 50, `${m.sentAt + 45}-0`), sse(m, 'r1', m.sentAt + 70, `${m.sentAt + 65}-0`)];
+    const report = account(drill([m], replies));
+    expect(report.ok).toBe(false);
+    expect(report.channels[0]!.duplicated).toBe(1);
+  });
+
+  it('when replies arrive on the stream in a different order than their messages were sent then they are out of order', () => {
+    const [a, b, c] = [0, 1, 2].map((i) => sent('c1', i)) as [SentMessage, SentMessage, SentMessage];
+    // Observed in send order by the client clock, but the stream put c's reply before b's: the stream wins.
+    const replies = [sse(a, 'ra', t0 + 3000, `${t0}-0`), sse(c, 'rc', t0 + 3001, `${t0}-1`), sse(b, 'rb', t0 + 3002, `${t0}-2`)];
+    const report = account(drill([a, b, c], replies));
+    expect(report.ok).toBe(false);
+    expect(report.channels[0]).toMatchObject({ delivered: 3, lost: 0, duplicated: 0, outOfOrder: 1 });
+    expect(report.channels[0]!.offenders.outOfOrder.map((m) => m.messageId)).toEqual([b.messageId]);
+  });
+
+  it('when replies are seen only over HTTP then their order follows when they were observed', () => {
+    const [a, b] = [sent('c1', 0), sent('c1', 1)];
+    const report = account(drill([a, b], [reply(b, 'rb', t0 + 2000), reply(a, 'ra', t0 + 2500)]));
+    expect(report.channels[0]!.offenders.outOfOrder.map((m) => m.index)).toEqual([0]);
+  });
+
+  it('when a coalesced reply answers messages 3 and 4 after the reply to 2 then everything is in order', () => {
+    const messages = [0, 1, 2, 3, 4].map((i) => sent('c1', i));
+    const [m0, m1, m2, m3, m4] = messages as [SentMessage, SentMessage, SentMessage, SentMessage, SentMessage];
+    const replies = [
+      sse(m0, 'r0', t0 + 500, `${t0 + 400}-0`),
+      sse(m1, 'r1', t0 + 1500, `${t0 + 1400}-0`),
+      sse(m2, 'r2', t0 + 2500, `${t0 + 2400}-0`),
+      sse([m3, m4], 'r34', t0 + 4500, `${t0 + 4400}-0`),
+    ];
+    const report = account(drill(messages, replies));
+    expect(report.ok).toBe(true);
+    expect(report.channels[0]).toMatchObject({ delivered: 5, outOfOrder: 0, duplicated: 0 });
+  });
+
+  it('when replies from different conversations interleave then each conversation is ordered on its own', () => {
+    const [a0, a1, b0] = [sent('a', 0), sent('a', 1), sent('b', 0, t0 + 200)];
+    const replies = [sse(a0, 'ra0', t0 + 100, `${t0 + 90}-0`), sse(b0, 'rb0', t0 + 300, `${t0 + 290}-0`), sse(a1, 'ra1', t0 + 1100, `${t0 + 1090}-0`)];
+    expect(account(drill([a0, a1, b0], replies)).ok).toBe(true);
+  });
+
+  it('when a reply lands in another conversation than its message then the message is not delivered', () => {
+    const m = sent('c1', 0);
+    const report = account(drill([m], [{ ...reply(m, 'r1', m.sentAt + 50), conversationId: 'c2' }]));
+    expect(report.channels[0]!.lost).toBe(1);
+  });
+
+  it('when a fault ends then recovery is the time until every message waiting then is answered', () => {
+    const before = sent('c1', 0, t0 + 1000);
+    const during = sent('c2', 0, t0 + 2000);
+    const after = sent('c1', 1, t0 + 5000);
+    const fault: FaultRecord = { kind: 'model-outage', detail: '500s for 3 s', startedAt: t0 + 1500, endedAt: t0 + 4500 };
+    const replies = [reply(before, 'r0', t0 + 4700), reply(during, 'r1', t0 + 4900), reply(after, 'r2', t0 + 5300)];
+    const report = account(drill([before, during, after], replies, [fault]));
+    expect(report.faults).toEqual([{ ...fault, recoveryMs: 400, inFlightAtStart: 1 }]);
+  });
+
+  it('when nothing waits at the end of a fault then recovery is the first new message latency, think time excluded', () => {
+    const m = sent('c1', 0, t0 + 9000);
+    const fault: FaultRecord = { kind: 'worker-kill', detail: 'pid 42', startedAt: t0 + 4000, endedAt: t0 + 4000 };
+    expect(account(drill([m], [reply(m, 'r0', t0 + 9250)], [fault])).faults[0]!.recoveryMs).toBe(250);
+  });
+
+  it('when nothing sent after a fault is answered then its recovery is null', () => {
+    const m = sent('c1', 0, t0 + 5000);
+    const fault: FaultRecord = { kind: 'worker-kill', detail: 'pid 42', startedAt: t0 + 4000, endedAt: t0 + 4000 };
+    expect(account(drill([m], [], [fault])).faults[0]!.recoveryMs).toBeNull();
+  });
+
+  it('when percentiles are taken over 1..100 ms then nearest rank gives measured values', () => {
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(latencyStats(values)).toEqual({ count: 100, p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(latencyStats([7, 3, 5])).toEqual({ count: 3, p50: 5, p95: 7, p99: 7, max: 7 });
+    expect(latencyStats([])).toEqual({ count: 0, p50: null, p95: null, p99: null, max: null });
+  });
+
+  it('when the same log is accounted twice then the reports are identical', () => {
+    const log = cleanDrill();
+    const shuffled = { ...log, replies: [...log.replies].reverse(), messages: [...log.messages].reverse() };
+    expect(account(shuffled)).toEqual(account(log));
+  });
+});
+
+describe('chaos drill report files', () => {
+  it('when ids contain markup then the HTML escapes them and still draws the chart', () => {
+    const m = { ...sent('c1', 0), conversationId: '<script>alert(1)</script>', messageId: '"><script>x</script>' };
+    const lostOne = { ...sent('c1', 1), conversationId: m.conversationId, messageId: '<script>lost</script>' };
+    const fault: FaultRecord = { kind: 'worker-kill', detail: '<b>pid</b>', startedAt: t0 + 500, endedAt: t0 + 500 };
+    const log = drill([m, lostOne], [reply(m, '<script>r</script>', m.sentAt + 40)], [fault]);
+    const html = renderHtml(account(log), log);
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<b>pid');
+    expect(html).toContain('&lt;script&gt;lost&lt;/script&gt;');
+    expect(html).toContain('<svg');
+    expect(html).toContain('worker-kill');
+  });
+
+  it('when the report is written then report.json and report.html appear in a new directory', () => {
+    const root = mkdtempSync(join(tmpdir(), 'chaos-report-'));
+    try {
+      const log = cleanDrill();
+      const report = account(log);
+      const files = writeReport(join(root, 'nested', 'out'), report, log);
+      expect(files).toEqual({ json: join(root, 'nested', 'out', 'report.json'), html: join(root, 'nested', 'out', 'report.html') });
+      expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual({ report, log });
+      expect(existsSync(files.html)).toBe(true);
+      expect(readFileSync(files.html, 'utf8')).toContain('PASS');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
