@@ -93,6 +93,10 @@ const schema = z.strictObject({
     workers: count.default(1),
     dataDir: z.string().min(1).default('data'),
   }).prefault({}),
+  worker: z.strictObject({
+    /** A prebuilt workflow bundle (the launcher builds one per start): a worker then starts in about a second. */
+    workflowBundlePath: z.string().min(1).optional(),
+  }).prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof schema>;
@@ -135,6 +139,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   MAX_TURNS_PER_RUN: 'conversation.maxTurnsPerRun',
   MAX_SIGNALS_PER_RUN: 'conversation.maxSignalsPerRun',
   WORKERS: 'stack.workers',
+  WORKFLOW_BUNDLE_PATH: 'worker.workflowBundlePath',
   DATA_DIR: 'stack.dataDir',
 };
 /** Variables that name files (read by loadConfig itself), not config values. */

@@ -8,7 +8,9 @@
  * await fetch(`${stack.urls.api}/healthz`);
  * await stack.stop();
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowsPath } from '../workers/workflows-path';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../lib/config';
@@ -166,6 +168,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     }
 
     signal.throwIfAborted();
+    // Bundle the workflow code once for all workers (and all their restarts) instead of once per worker start.
+    const bundlePath = join(config.stack.dataDir, 'workflow-bundle.js');
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: bundlerLogger(log) });
+    writeFileSync(bundlePath, code);
+    env.WORKFLOW_BUNDLE_PATH = bundlePath;
     for (let index = 1; index <= config.stack.workers; index++) {
       apps.push(spawnApp(`worker-${index}`, 'workers/main.ts'));
     }
@@ -199,4 +206,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     stop: () => stop(),
     stopped,
   };
+}
+
+/** The bundler reports progress at info; only its warnings and errors are worth a line here. */
+function bundlerLogger(log: (line: string) => void) {
+  const quiet = () => undefined;
+  const say = (message: string) => log(`[bundle] ${message}`);
+  return { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: say, error: say };
 }

@@ -1,6 +1,7 @@
 /**
- * Keeps one app process running: when it exits while nobody asked it to stop, it is started again after an
- * exponential backoff, so a crash loop does not spin the CPU and a rare crash costs half a second.
+ * Keeps one app process running: when it exits while nobody asked it to stop, it is started again. A process
+ * killed with SIGKILL (an operator, the OOM killer, a chaos drill) comes back after `initialDelayMs`; one that
+ * exits on its own goes through an exponential backoff, so a crash loop does not spin the CPU.
  */
 import { describeExit, type ChildExit, type ChildHandle } from './child-process';
 
@@ -53,7 +54,7 @@ export class SupervisedProcess {
     if (this.stopping) return;
     this.exits += 1;
     this.lastExit = exit;
-    if (uptimeMs >= this.policy.resetAfterMs) this.delayMs = this.policy.initialDelayMs;
+    if (uptimeMs >= this.policy.resetAfterMs || exit.signal === 'SIGKILL') this.delayMs = this.policy.initialDelayMs;
     this.log(
       `[stack] ${this.name} exited unexpectedly (${describeExit(exit)}) after ${(uptimeMs / 1000).toFixed(1)} s; ` +
         `restarting in ${this.delayMs / 1000} s`,

@@ -2,7 +2,6 @@
  * Worker process: the composition root that turns config into clients, activities and a Temporal worker.
  * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
  */
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createBlobStore } from '../lib/blob-store';
@@ -14,8 +13,8 @@ import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { runAsMain } from '../lib/run-as-main';
 import { PinoSdkLogger } from './sdk-logger';
+import { workflowsPath } from './workflows-path';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -47,11 +46,13 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...workflowSource(options.workflowBundle, config.worker.workflowBundlePath),
     activities,
     dataConverter,
     // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
     shutdownGraceTime: '10 seconds',
+    // A conversation cached on a worker that died moves to another worker after this (default 10 s).
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
   let stopping = false;
   const running = worker.run().catch((error: unknown) => {
@@ -72,6 +73,13 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
       logger.info('worker stopped');
     },
   };
+}
+
+/** A bundle handed in (tests), else a prebuilt file (the launcher's), else bundle the workflow code now (seconds). */
+function workflowSource(bundle: WorkflowBundleOption | undefined, codePath: string | undefined) {
+  if (bundle) return { workflowBundle: bundle };
+  if (codePath) return { workflowBundle: { codePath } };
+  return { workflowsPath };
 }
 
 await runAsMain(import.meta.url, async () => {

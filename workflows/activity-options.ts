@@ -8,7 +8,7 @@ export const modelCall: ActivityOptions = {
   // A long answer from a slow provider can stream for minutes.
   startToCloseTimeout: '5 minutes',
   // The activity heartbeats on every token and while waiting; a dead worker is noticed within seconds.
-  heartbeatTimeout: '15 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: {
     // Each attempt already walks the whole fallback chain; a few spaced-out attempts ride out short outages.
     initialInterval: '2 seconds',
@@ -22,14 +22,16 @@ export const modelCall: ActivityOptions = {
 
 /** Writes whose loss would lose data (closing archive, reply delivery): retried until they succeed. */
 export const durableWrite: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  // Redis or S3 may be down for a while; keep trying, but not in a tight loop.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  // One write takes milliseconds; a worker killed in the middle is noticed after this, not after minutes.
+  startToCloseTimeout: '10 seconds',
+  // Redis or S3 may be down for a while; keep trying, but never wait long once it is back (a user is waiting).
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 };
 
 /** Reads and best-effort writes: a few quick attempts, then the workflow carries on without them. */
 export const bestEffort: ActivityOptions = {
-  startToCloseTimeout: '15 seconds',
+  // As for durable writes: a dead worker must not hold the conversation for long.
+  startToCloseTimeout: '10 seconds',
   // The workflow has a fallback (archive instead of Redis, retry at the next flush), so do not block on it.
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 };

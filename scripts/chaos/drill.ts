@@ -27,7 +27,7 @@ export interface DrillResult {
  * @param progress receives one status line every few seconds and a line per fault.
  * The services' own output goes to `<out>/services.log`.
  */
-export async function runDrill(options: DrillOptions, progress: (line: string) => void): Promise<DrillResult> {
+export async function runDrill(options: DrillOptions, progress: (line: string) => void, interrupt: AbortSignal): Promise<DrillResult> {
   const workDir = mkdtempSync(join(tmpdir(), 'aac-chaos-'));
   const servicesLog = join(workDir, 'services.log');
   const infra = await startInfrastructure({
@@ -45,6 +45,7 @@ export async function runDrill(options: DrillOptions, progress: (line: string) =
   const status = setInterval(() => progress(statusLine(record, faults, startedAt)), 3000);
 
   try {
+    interrupt.addEventListener('abort', () => stopFaults.abort(), { once: true });
     const injection = startFaults(infra, plan, faults, stopFaults.signal, progress);
     await runLoad(
       {
@@ -56,6 +57,7 @@ export async function runDrill(options: DrillOptions, progress: (line: string) =
         messageChars: options.messageChars,
         replyTimeoutMs: options.replyTimeoutMs,
         dropEvery: options.dropEvery,
+        signal: interrupt,
       },
       record,
       async (pending) => {
@@ -63,7 +65,7 @@ export async function runDrill(options: DrillOptions, progress: (line: string) =
         stopFaults.abort();
         await injection.finished;
         const deadline = Date.now() + drainTimeoutMs;
-        while (pending() > 0 && Date.now() < deadline) await sleep(500);
+        while (pending() > 0 && Date.now() < deadline && !interrupt.aborted) await sleep(500);
       },
     );
   } finally {

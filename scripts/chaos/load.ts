@@ -17,6 +17,8 @@ export interface LoadOptions {
   messageChars: number;
   replyTimeoutMs: number;
   dropEvery: number;
+  /** Aborting it ends the users' loops and the readers at once (Ctrl-C). */
+  signal: AbortSignal;
 }
 
 export interface LoadRecord {
@@ -35,14 +37,18 @@ interface ReplyBody {
 /** Runs every user to the end; SSE readers keep running until `drain` resolves, then stop. */
 export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (pending: () => number) => Promise<void>): Promise<void> {
   const stopReaders = new AbortController();
+  options.signal.addEventListener('abort', () => stopReaders.abort(), { once: true });
   const readers: Promise<void>[] = [];
   let sent = 0;
   const ignored = new Set<string>();
   const keep = (reply: ReplyBody) => !reply.inReplyTo.some((id) => ignored.has(id));
 
+  // Users start and pause at random within ±50 % of the think time, so the load is spread out, not in waves.
+  const think = () => sleep(options.thinkMs * (0.5 + Math.random()), undefined, { signal: options.signal }).catch(() => undefined);
   const user = async (n: number) => {
     const conversationId = `${options.runId}-c${n}`;
-    for (let index = 0; index < options.messages; index++) {
+    await think();
+    for (let index = 0; index < options.messages && !options.signal.aborted; index++) {
       const messageId = `${conversationId}-m${index}`;
       if (options.dropEvery > 0 && ++sent % options.dropEvery === 0) {
         ignored.add(messageId);
@@ -55,7 +61,7 @@ export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (
       if (index === 0) readers.push(readEvents(options.api, conversationId, stopReaders.signal, (reply, eventId) => {
         if (keep(reply)) record.replies.push(observed(conversationId, reply, 'sse', eventId));
       }));
-      await sleep(options.thinkMs);
+      await think();
     }
   };
 
@@ -70,7 +76,7 @@ export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (
 async function send(options: LoadOptions, message: SentMessage, body: string): Promise<ReplyBody | undefined> {
   const deadline = message.sentAt + options.replyTimeoutMs;
   let backoffMs = 250;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !options.signal.aborted) {
     try {
       const response = await fetch(`${options.api}/api/v1/chat`, {
         method: 'POST',
@@ -86,7 +92,7 @@ async function send(options: LoadOptions, message: SentMessage, body: string): P
     } catch {
       // Connection refused or reset while a fault is on: the client retries like any other.
     }
-    await sleep(backoffMs);
+    await sleep(backoffMs, undefined, { signal: options.signal }).catch(() => undefined);
     backoffMs = Math.min(backoffMs * 2, 4000);
   }
   return undefined;

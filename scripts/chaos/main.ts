@@ -21,7 +21,15 @@ console.log(
   `[chaos] ${options.conversations} conversations × ${options.messages} messages, ${options.workers} workers, ` +
     `worker kill every ${options.killEveryMs / 1000} s, faults: ${options.faults.join(', ') || 'worker kills only'}`,
 );
-const { report, files } = await runDrill(options, (line) => console.log(line));
+// Ctrl-C ends the drill early but still stops everything it started and writes the report of what happened.
+const interrupt = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`[chaos] ${signal}: stopping the drill`);
+    interrupt.abort();
+  });
+}
+const { report, files } = await runDrill(options, (line) => console.log(line), interrupt.signal);
 for (const channel of report.channels) {
   const { p50, p95, p99, max } = channel.latency;
   console.log(
@@ -36,4 +44,4 @@ for (const fault of report.faults.filter((f) => f.kind !== 'worker-kill')) {
 const kills = report.faults.filter((f) => f.kind === 'worker-kill').length;
 console.log(`[chaos] ${kills} worker kills; report: ${files.html}`);
 console.log(report.ok ? '[chaos] PASS: nothing lost, doubled or reordered' : '[chaos] FAIL');
-process.exit(report.ok ? 0 : 1);
+process.exit(interrupt.signal.aborted ? 130 : report.ok ? 0 : 1);

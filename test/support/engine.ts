@@ -13,7 +13,8 @@ import { start as startApi, type ApiHandle } from '../../api/main';
 import { loadConfig, type AppConfig } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { dataConverter } from '../../lib/temporal';
-import { start as startWorker, workflowsPath } from '../../workers/main';
+import { start as startWorker } from '../../workers/main';
+import { workflowsPath } from '../../workers/workflows-path';
 import { testServices } from './services';
 
 export interface EngineOptions {
