@@ -2,6 +2,7 @@
  * `npm run chaos`: runs a drill and prints its verdict; the exit status is non-zero when anything was lost,
  * doubled or reordered, so the drill can gate a release.
  */
+import { setMaxListeners } from 'node:events';
 import { runDrill } from './drill';
 import { parseDrillOptions, usage } from './options';
 
@@ -23,6 +24,8 @@ console.log(
 );
 // Ctrl-C ends the drill early but still stops everything it started and writes the report of what happened.
 const interrupt = new AbortController();
+// Every simulated user waits on it (think time, retries): many listeners are expected, not a leak.
+setMaxListeners(0, interrupt.signal);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.log(`[chaos] ${signal}: stopping the drill`);
