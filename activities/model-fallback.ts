@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { LimitFunction } from 'p-limit';
 import type { Logger } from '../lib/logger';
 import type { ChatModel, ChatResult } from './ports';
+import type { Pulse } from './heartbeat';
 import { classifyModelError, type ModelErrorClass } from './model-errors';
 
 /** A provider with its process-wide concurrency limiter. */
@@ -18,6 +19,8 @@ export interface FallbackCall {
   logFields: Record<string, unknown>;
   /** The activity's cancellation signal: cancelling stops the walk instead of falling back. */
   signal: AbortSignal;
+  /** Remembers, across attempts, the providers that rejected this request; they are not asked again. */
+  pulse: Pick<Pulse, 'rejectedEarlier' | 'rejectedBy'>;
   /** Sends the request to one provider. Runs inside that provider's concurrency limit. */
   run(model: ChatModel, signal: AbortSignal): Promise<ChatResult>;
 }
@@ -40,6 +43,11 @@ export async function callWithFallback(
 ): Promise<{ result: ChatResult; model: ChatModel }> {
   const failures: Failure[] = [];
   for (const { model, limit } of lanes) {
+    // It refused this very request in an earlier attempt: asking again cannot help.
+    if (call.pulse.rejectedEarlier.has(model.provider)) {
+      failures.push({ kind: 'rejected', reason: 'request-error', provider: model.provider, error: undefined });
+      continue;
+    }
     const fields = { ...call.logFields, provider: model.provider, model: model.model };
     const started = performance.now();
     try {
@@ -58,6 +66,7 @@ export async function callWithFallback(
       if (call.signal.aborted) throw call.signal.reason ?? error; // CancelledFailure: not the provider's fault
       const failure = { ...classifyModelError(error), provider: model.provider, error };
       failures.push(failure);
+      if (failure.kind === 'rejected') call.pulse.rejectedBy(model.provider);
       const durationMs = Math.round(performance.now() - started);
       logger.warn(
         { ...fields, durationMs, kind: failure.kind, reason: failure.reason, status: failure.status },
@@ -72,7 +81,7 @@ export async function callWithFallback(
 
 function exhausted(failures: Failure[]): ApplicationFailure {
   const detail = failures.map((f) => `${f.provider}: ${f.reason}${f.status ? ` ${f.status}` : ''}`).join(', ');
-  const last = failures.at(-1)?.error;
+  const last = failures.findLast((f) => f.error !== undefined)?.error;
   const cause = last instanceof Error ? last : undefined;
   if (failures.length > 0 && failures.every((f) => f.kind === 'rejected')) {
     return ApplicationFailure.create({

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import type { InboundMessage, TokenUsage, Turn } from '../workflows/messages';
 import type { ChatModel, ConversationCache } from './ports';
 import { isLocalSummarizer } from './echo-chat-model';
-import { withHeartbeats } from './heartbeat';
+import { Pulse } from './heartbeat';
 import { callWithFallback, type ProviderLane } from './model-fallback';
 import { buildReplyMessages, buildSummaryRequest, clampSummary, type SummarizeInput } from './model-prompts';
 import { TokenEventWriter } from './token-events';
@@ -78,22 +78,24 @@ export function createModelActivities(deps: ModelActivityDeps) {
      */
     async generateReply(input: GenerateReplyInput): Promise<GenerateReplyResult> {
       const context = Context.current();
+      const pulse = new Pulse(context);
       const { attempt } = context.info;
       const request = { messages: buildReplyMessages(input) };
       const tokens = new TokenEventWriter(deps.cache, input.conversationId, input.replyId, attempt, logger);
       // An earlier attempt may have streamed part of an answer before its worker died.
       if (attempt > 1) tokens.restart();
       try {
-        const { result, model } = await withHeartbeats(context, () =>
+        const { result, model } = await pulse.during(() =>
           callWithFallback(lanes, logger, {
             logFields: { activity: 'generateReply', conversationId: input.conversationId, replyId: input.replyId, attempt },
             signal: context.cancellationSignal,
+            pulse,
             run: (chat, signal) => {
               if (tokens.hasPartialText) tokens.restart();
               return chat.stream(
                 request,
                 (text) => {
-                  context.heartbeat();
+                  pulse.beat();
                   tokens.token(text);
                 },
                 signal,
@@ -111,13 +113,15 @@ export function createModelActivities(deps: ModelActivityDeps) {
     /** Folds `turns` into `previousSummary`; the result stays within about `maxTokens` tokens. */
     async summarize(input: SummarizeInput): Promise<SummarizeResult> {
       const context = Context.current();
+      const pulse = new Pulse(context);
       const request = buildSummaryRequest(input);
-      const { result, model } = await withHeartbeats(context, () =>
+      const { result, model } = await pulse.during(() =>
         callWithFallback(lanes, logger, {
           logFields: { activity: 'summarize', turns: input.turns.length, attempt: context.info.attempt },
           signal: context.cancellationSignal,
+          pulse,
           run: async (chat, signal) =>
-            isLocalSummarizer(chat) ? chat.summarizeLocally(input) : chat.stream(request, () => context.heartbeat(), signal),
+            isLocalSummarizer(chat) ? chat.summarizeLocally(input) : chat.stream(request, () => pulse.beat(), signal),
         }),
       );
       return {

@@ -92,7 +92,7 @@ function replyInput(texts: string[], overrides: Partial<GenerateReplyInput> = {}
 }
 
 /** A real activity Context; its own logger stays quiet about the failures these tests provoke on purpose. */
-function environment(info: { attempt?: number } = {}): MockActivityEnvironment {
+function environment(info: { attempt?: number; heartbeatDetails?: unknown } = {}): MockActivityEnvironment {
   return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 }
 
@@ -214,6 +214,22 @@ describe('generateReply', () => {
     expect(result.provider).toBe('secondary');
     expect(primary.chatRequests).toHaveLength(1);
     expect(secondary.chatRequests).toHaveLength(1);
+  });
+
+  it('when a provider rejected the request in an earlier attempt then the retry does not send it there again', async () => {
+    primary.setFault(400);
+    secondary.setFault(503);
+    const activities = twoProviders();
+    const first = environment({ attempt: 1 });
+    const details: unknown[] = [];
+    first.on('heartbeat', (d: unknown) => details.push(d));
+    expect(await failureOf(run(first, activities.generateReply, replyInput(['hi'])))).toMatchObject({ type: 'ModelUnavailable' });
+
+    secondary.setFault(undefined);
+    const result = await run(environment({ attempt: 2, heartbeatDetails: details.at(-1) }), activities.generateReply, replyInput(['hi']));
+
+    expect(result.provider).toBe('secondary');
+    expect(primary.chatRequests).toHaveLength(1);
   });
 
   it('when every provider rejects the request then a non-retryable ModelRequestRejected failure is thrown', async () => {
