@@ -5,6 +5,7 @@
 import type { Context } from 'hono';
 import { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import type { ConversationRef } from '../lib/conversations';
 
 export const clientIdSchema = z
   .string()
@@ -21,4 +22,9 @@ export function userOf(c: Context): string {
 
 export function apiConversationId(user: string, clientId: string): string {
   return `api:${user}:${clientId}`;
+}
+
+/** The API conversation as the engine knows it: workflow id, channel, user and a title for the Temporal UI. */
+export function apiConversation(user: string, clientId: string): ConversationRef {
+  return { id: apiConversationId(user, clientId), channel: 'api', user, title: `API conversation "${clientId}" with ${user}` };
 }

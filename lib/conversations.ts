@@ -11,6 +11,7 @@ import {
   conversationWorkflowType,
   messageSignal,
   resetSignal,
+  searchAttributeKeys,
   snapshotQuery,
   type Channel,
   type ConversationSnapshot,
@@ -22,6 +23,16 @@ import { conversationSettings, type AppConfig } from './config';
 
 export type ConversationRunState = 'running' | 'closed' | 'unknown';
 
+/** Who a conversation is with, as an edge knows it: what the Temporal UI shows and filters by. */
+export interface ConversationRef {
+  /** The workflow id, `<channel>:<external id>`. */
+  id: string;
+  channel: Channel;
+  user: string;
+  /** A human title for the UI, e.g. `API conversation "demo" with alice`. */
+  title: string;
+}
+
 /** Temporal calls from an edge give up after this long (→ 503), instead of hanging while Temporal is down. */
 const callTimeoutMs = 5000;
 
@@ -32,20 +43,20 @@ export class Conversations {
   ) {}
 
   /** Delivers one message; starts the conversation (or a new run after an idle close) when needed. */
-  async send(conversationId: string, channel: Channel, message: InboundMessage): Promise<void> {
+  async send(conversation: ConversationRef, message: InboundMessage): Promise<void> {
     await this.bounded(() =>
       this.client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(conversationWorkflowType, {
-        ...this.startOptions(conversationId, channel),
+        ...this.startOptions(conversation),
         signal: messageSignal,
         signalArgs: [message],
       }),
     );
   }
 
-  async reset(conversationId: string, channel: Channel, requestId: string): Promise<void> {
+  async reset(conversation: ConversationRef, requestId: string): Promise<void> {
     await this.bounded(() =>
       this.client.workflow.signalWithStart<ConversationWorkflow, [ResetRequest]>(conversationWorkflowType, {
-        ...this.startOptions(conversationId, channel),
+        ...this.startOptions(conversation),
         signal: resetSignal,
         signalArgs: [{ requestId }],
       }),
@@ -71,18 +82,25 @@ export class Conversations {
     return this.client.connection.withDeadline(Date.now() + callTimeoutMs, call);
   }
 
-  /** The one place start options are built (search attributes and UI metadata will join them here). */
-  private startOptions(
-    conversationId: string,
-    channel: Channel,
-  ): Omit<WorkflowStartOptions<ConversationWorkflow>, 'signal' | 'signalArgs'> {
+  /** The one place start options are built. */
+  private startOptions(conversation: ConversationRef): Omit<WorkflowStartOptions<ConversationWorkflow>, 'signal' | 'signalArgs'> {
+    const { id, channel, user, title } = conversation;
+    const keys = searchAttributeKeys;
     return {
       taskQueue: this.config.temporal.taskQueue,
-      workflowId: conversationId,
-      args: [{ conversationId, channel, settings: conversationSettings(this.config) }],
+      workflowId: id,
+      args: [{ conversationId: id, channel, settings: conversationSettings(this.config) }],
       // A conversation id is reused after every idle close: each new message may start a new run.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: title,
+      typedSearchAttributes: [
+        { key: keys.channel, value: channel },
+        { key: keys.user, value: user },
+        { key: keys.status, value: 'waiting' },
+        { key: keys.turns, value: 0 },
+        { key: keys.lastActiveAt, value: new Date() },
+      ],
     };
   }
 }

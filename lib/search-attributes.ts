@@ -1,11 +1,19 @@
 /**
- * The custom search attributes operators filter conversations by in the Temporal UI (names are a contract).
- * Registered by the dev stack (also on an existing DB file) and by the compose setup.
+ * The custom search attributes as `temporal operator search-attribute create` names their types, for whoever
+ * registers them: the dev stack (also on an existing DB file), the test setup, the compose setup.
  */
-export const searchAttributes = {
-  ChatChannel: 'Keyword',
-  ChatUser: 'Keyword',
-  ChatTurns: 'Int',
-  ChatLastActiveAt: 'Datetime',
-  ChatStatus: 'Keyword',
-} as const;
+import { searchAttributeKeys } from '../workflows/messages';
+
+const cliTypes: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+export const searchAttributes: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(searchAttributeKeys).map((key) => [key.name, cliTypes[key.type] ?? key.type]),
+);

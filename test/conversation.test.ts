@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apologyText } from '../workflows/conversation';
-import { messageSignal } from '../workflows/messages';
+import { messageSignal, searchAttributeKeys } from '../workflows/messages';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { recordingHistories, saveHistories } from './support/histories';
@@ -115,7 +115,10 @@ describe('conversation workflow', () => {
     await eventually(async () => (await suite.runs()).some((run) => run.status === 'CONTINUED_AS_NEW'), {
       what: 'continue-as-new',
     });
-    // The new run has answered nothing yet: everything it knows was carried over.
+    // The new run has answered nothing yet: everything it knows was carried over, its search attributes too.
+    const described = await suite.handle().describe();
+    expect(described.typedSearchAttributes.get(searchAttributeKeys.user)).toBe('anonymous');
+    expect(described.typedSearchAttributes.get(searchAttributeKeys.turns)).toBe(3);
     const carried = await suite.settled();
     expect(carried.counters.turnsThisRun).toBe(0);
     expect(carried.turnCount).toBe(3);

@@ -43,6 +43,10 @@ export class ConversationState {
   readonly counters: ConversationCounters;
   signalsThisRun = 0;
   turnsThisRun = 0;
+  /** `provider/model` of the last answer, for operators. */
+  lastModel: string | undefined;
+  /** The last thing that went wrong (apology, summary or archive failure), for operators. */
+  lastProblem: string | undefined;
   private inbox: InboxItem[];
   private seenIds: string[];
   private seen: Set<string>;
@@ -123,6 +127,7 @@ export class ConversationState {
     this.turnsThisRun++;
     this.counters.replies++;
     if (reply.kind === 'apology') this.counters.apologies++;
+    else this.lastModel = `${reply.provider}/${reply.model}`;
     return turn;
   }
 

@@ -19,6 +19,7 @@ import {
 import type { Activities } from '../activities';
 import { bestEffort, durableWrite, modelCall } from './activity-options';
 import { ConversationState } from './conversation-state';
+import { showOperators } from './operator-view';
 import type { ContextSnapshot, ConversationInput, InboundMessage, Reply, Turn } from './messages';
 import { messageSignal, resetSignal, snapshotQuery } from './messages';
 
@@ -44,6 +45,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
   const runShouldEnd = () => state.shouldContinueAsNew(workflowInfo().continueAsNewSuggested);
   try {
     if (!input.carried) await restoreContext();
+    showOperators(state);
     await converse();
   } catch (error) {
     // An operator cancelled the conversation: keep its last turns in the archive before the run ends.
@@ -57,15 +59,18 @@ export async function conversation(input: ConversationInput): Promise<void> {
       const active = await condition(() => state.hasWork() || runShouldEnd(), settings.idleTimeoutMs);
       if (!active) {
         state.status = 'closing';
+        showOperators(state);
         const archived = await archive();
         if (archived) await saveContext();
         // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
         // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
         if (archived && !state.hasWork()) {
           await condition(allHandlersFinished);
+          showOperators(state, 'closed');
           return;
         }
         state.status = 'waiting';
+        showOperators(state);
         continue;
       }
 
@@ -85,18 +90,24 @@ export async function conversation(input: ConversationInput): Promise<void> {
 
   async function runTurn(messages: InboundMessage[]): Promise<void> {
     state.status = 'thinking';
+    showOperators(state);
     const reply = await answer(messages);
     state.recordTurn(messages, reply);
-    await durable.deliverReply({ channel, conversationId, reply });
+    await durable.deliverReply.executeWithOptions({ summary: `deliver the reply to turn ${state.turnCount}` }, [
+      { channel, conversationId, reply },
+    ]);
     await foldContext();
     state.status = 'waiting';
+    showOperators(state);
   }
 
   async function answer(messages: InboundMessage[]): Promise<Reply> {
     const replyId = uuid4();
     const inReplyTo = messages.map((m) => m.messageId);
     const ask = (window: Turn[]) =>
-      model.generateReply({ conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages });
+      model.generateReply.executeWithOptions({ summary: `reply to ${plural(messages.length, 'message')}` }, [
+        { conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages },
+      ]);
     try {
       const result = await ask(state.window).catch((error: unknown) => {
         // A provider that rejects the request may be refusing the context's size: try once with the summary only.
@@ -108,6 +119,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       log.warn('model failed for good; sending an apology', { replyId, cause: error.cause?.message });
+      state.lastProblem = `no model could answer turn ${state.turnCount + 1}; the user got an apology (${error.cause?.message})`;
       const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
       const createdAt = new Date().toISOString();
       return { replyId, inReplyTo, text: apologyText, provider: 'none', model: 'none', usage, kind: 'apology', createdAt };
@@ -117,12 +129,18 @@ export async function conversation(input: ConversationInput): Promise<void> {
   async function foldContext(): Promise<void> {
     const folded = state.turnsToFold();
     if (folded.length === 0) return;
+    const summary = `fold turns ${folded[0]!.number}–${folded[folded.length - 1]!.number} into the summary`;
     const result = await bestEffortCall(() =>
-      model.summarize({ previousSummary: state.summary, turns: folded, maxTokens: settings.summaryMaxTokens }),
+      model.summarize.executeWithOptions({ summary }, [
+        { previousSummary: state.summary, turns: folded, maxTokens: settings.summaryMaxTokens },
+      ]),
     );
     if (result) state.applySummary(result.summary, folded.length);
-    // The turns are archived; losing them from the context beats exceeding the model's window.
-    else state.dropFromWindow(folded.length);
+    else {
+      // The turns are archived; losing them from the context beats exceeding the model's window.
+      state.dropFromWindow(folded.length);
+      state.lastProblem = `summarizing failed; ${plural(folded.length, 'turn')} left the context unsummarized`;
+    }
   }
 
   /** Writes the unarchived turns as one segment. False when the archive is unavailable (they stay queued). */
@@ -130,14 +148,18 @@ export async function conversation(input: ConversationInput): Promise<void> {
     const turns = state.unarchived;
     if (turns.length === 0) return true;
     const segment = { conversationId, firstTurn: turns[0]!.number, turns, context: state.contextSnapshot(new Date()) };
-    const written = await bestEffortCall(() => quick.archiveTurns(segment).then(() => true));
-    if (written) state.markArchived(turns[turns.length - 1]!.number);
+    const last = turns[turns.length - 1]!.number;
+    const summary = `archive turns ${segment.firstTurn}–${last}`;
+    const written = await bestEffortCall(() => quick.archiveTurns.executeWithOptions({ summary }, [segment]).then(() => true));
+    if (written) state.markArchived(last);
+    else state.lastProblem = `the archive is unavailable; ${plural(turns.length, 'turn')} wait to be archived`;
     return written ?? false;
   }
 
   async function saveContext(): Promise<void> {
     // On failure the archive segment written just before holds the same context; restore falls back to it.
-    await bestEffortCall(() => quick.saveContext(conversationId, state.contextSnapshot(new Date())));
+    const snapshot = state.contextSnapshot(new Date());
+    await bestEffortCall(() => quick.saveContext.executeWithOptions({ summary: 'save the context to Redis' }, [conversationId, snapshot]));
   }
 
   /**
@@ -146,10 +168,12 @@ export async function conversation(input: ConversationInput): Promise<void> {
    * archive read is durable (waits out an outage): it alone tells a new conversation from one Redis forgot.
    */
   async function restoreContext(): Promise<void> {
-    const cached = await bestEffortCall(() => quick.loadContext(conversationId));
+    const fromRedis = { summary: 'restore the context from Redis' };
+    const fromArchive = { summary: 'restore the context from the archive' };
+    const cached = await bestEffortCall(() => quick.loadContext.executeWithOptions(fromRedis, [conversationId]));
     const archived = cached
-      ? await bestEffortCall(() => quick.loadArchivedContext(conversationId))
-      : await durable.loadArchivedContext(conversationId);
+      ? await bestEffortCall(() => quick.loadArchivedContext.executeWithOptions(fromArchive, [conversationId]))
+      : await durable.loadArchivedContext.executeWithOptions(fromArchive, [conversationId]);
     const newest = [cached, archived]
       .filter((s): s is ContextSnapshot => !!s)
       .sort((a, b) => b.turnCount - a.turnCount || b.savedAt.localeCompare(a.savedAt))[0];
@@ -166,6 +190,10 @@ async function bestEffortCall<T>(call: () => Promise<T>): Promise<T | undefined>
     log.warn('activity failed; carrying on without it', { activity: error.activityType, cause: error.cause?.message });
     return undefined;
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function isRejection(error: unknown): boolean {

@@ -2,6 +2,7 @@
  * The conversation workflow's public surface: signal and query definitions and their payload types.
  * This is the one file from workflows/ that edges (API, Telegram) import.
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
@@ -92,6 +93,18 @@ export interface ConversationInput {
 }
 
 export type ConversationStatus = 'waiting' | 'thinking' | 'closing';
+
+/**
+ * Custom search attributes operators filter conversations by in the Temporal UI, e.g. `ChatUser = "alice"`,
+ * `ChatTurns > 10`, `ChatStatus = "thinking"` (names are a contract). ChatStatus adds `closed` after an idle close.
+ */
+export const searchAttributeKeys = {
+  channel: defineSearchAttributeKey('ChatChannel', SearchAttributeType.KEYWORD),
+  user: defineSearchAttributeKey('ChatUser', SearchAttributeType.KEYWORD),
+  turns: defineSearchAttributeKey('ChatTurns', SearchAttributeType.INT),
+  lastActiveAt: defineSearchAttributeKey('ChatLastActiveAt', SearchAttributeType.DATETIME),
+  status: defineSearchAttributeKey('ChatStatus', SearchAttributeType.KEYWORD),
+} as const;
 
 export interface ConversationSnapshot {
   conversationId: string;

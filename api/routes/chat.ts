@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from '../deps';
-import { apiConversationId, userOf } from '../conversation-ids';
+import { apiConversation, userOf } from '../conversation-ids';
 import { chatAnswered, chatQueued, chatRequestSchema, problemResponse } from '../schemas';
 
 export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, app: OpenAPIHono) {
@@ -34,7 +34,8 @@ export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, 
     }
     const messageId = idempotencyKey ?? body.messageId ?? randomUUID();
     const clientId = body.conversationId ?? randomUUID();
-    const conversationId = apiConversationId(userOf(c), clientId);
+    const conversation = apiConversation(userOf(c), clientId);
+    const conversationId = conversation.id;
 
     // Read the stream position before anything else: a reply published after it is seen by the wait below,
     // one published before it is found in the reply index.
@@ -42,7 +43,7 @@ export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, 
     const earlier = await replies.findReply(conversationId, messageId);
     if (earlier) return c.json({ conversationId: clientId, messageId, reply: earlier }, 200);
 
-    await conversations.send(conversationId, 'api', { messageId, text: body.text, receivedAt: new Date().toISOString() });
+    await conversations.send(conversation, { messageId, text: body.text, receivedAt: new Date().toISOString() });
     const queued = {
       conversationId: clientId,
       messageId,

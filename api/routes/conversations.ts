@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Turn } from '../../workflows/messages';
-import { apiConversationId, userOf } from '../conversation-ids';
+import { apiConversation, apiConversationId, userOf } from '../conversation-ids';
 import { findConversation, requireConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
 import { conversationParams, historyPage, historyQuery, problemResponse, snapshotSchema } from '../schemas';
@@ -82,9 +82,9 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     })
     .openapi(resetRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const conversationId = apiConversationId(userOf(c), id);
-      await requireConversation(deps, conversationId, id);
-      await deps.conversations.reset(conversationId, 'api', randomUUID());
+      const conversation = apiConversation(userOf(c), id);
+      await requireConversation(deps, conversation.id, id);
+      await deps.conversations.reset(conversation, randomUUID());
       return c.json({ conversationId: id }, 202);
     });
 }
