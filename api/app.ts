@@ -10,6 +10,7 @@ import { requestId } from 'hono/request-id';
 import type { ApiDeps } from './deps';
 import { problem, problemErrorHandler } from './problem';
 import { chatRoutes } from './routes/chat';
+import { codecRoutes } from './routes/codec';
 import { conversationRoutes } from './routes/conversations';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   conversationRoutes(deps, app);
   eventRoutes(deps, app);
   healthRoutes(deps, app);
+  if (deps.codec) codecRoutes({ codec: deps.codec, corsOrigins: config.codec.corsOrigins }, app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

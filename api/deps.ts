@@ -3,6 +3,7 @@ import type { ContextSnapshot, Reply, Turn } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
 import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
 
 export interface ReplyReader {
@@ -26,4 +27,6 @@ export interface ApiDeps {
   /** Each check resolves when its dependency answers and rejects otherwise. */
   readiness: Record<string, () => Promise<unknown>>;
   logger: Logger;
+  /** The payload codec the codec server exposes; absent when the codec server is off. */
+  codec?: PayloadCodec;
 }

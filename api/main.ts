@@ -7,19 +7,24 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { EncryptionCodec } from '../lib/payload-codec';
 import { createBlobStore } from '../lib/blob-store';
-import { loadConfig, type AppConfig } from '../lib/config';
+import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
 import { createLogger } from '../lib/logger';
 import { createRedis, pingRedis } from '../lib/redis';
+import { createTextCipher } from '../lib/text-cipher';
 import { runAsMain } from '../lib/run-as-main';
-import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
+import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { createApp } from './app';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
 const shutdownGraceMs = 5000;
+
+const passThrough: PayloadCodec = { encode: async (payloads) => payloads, decode: async (payloads) => payloads };
 
 export interface ApiHandle {
   /** The port actually bound (useful with PORT=0). */
@@ -30,17 +35,21 @@ export interface ApiHandle {
 
 export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle> {
   const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const ring = keyRingOf(config);
+  const cipher = createTextCipher(ring);
   const redis = createRedis(config.redis.url, { connectionName: 'api', logger });
   const blobs = createBlobStore(config);
   // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(ring) });
   const app = createApp({
     config,
     logger,
     conversations: new Conversations(client, config),
-    replies: new ConversationStore(redis, config.redis.keyPrefix, { logger }),
-    history: new TranscriptArchive(blobs, logger),
+    replies: new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher }),
+    history: new TranscriptArchive(blobs, logger, cipher),
+    // Without a key ring there is nothing to decode, but the UI may still be pointed here: pass payloads through.
+    ...((config.codec.enabled ?? config.mode === 'development') ? { codec: ring ? new EncryptionCodec(ring) : passThrough } : {}),
     readiness: {
       temporal: () => connection.healthService.check({}),
       redis: () => pingRedis(redis),

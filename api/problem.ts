@@ -6,6 +6,7 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isGrpcServiceError } from '@temporalio/client';
+import { DecryptionError } from '../lib/encryption';
 import { NotFoundError, UnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { isRedisUnavailable } from '../lib/redis';
@@ -42,6 +43,10 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof HTTPException) return problem(c, error.status as ContentfulStatusCode, error.message);
     if (error instanceof NotFoundError) return problem(c, 404, error.message);
+    if (error instanceof DecryptionError) {
+      logger.error({ error: error.message, path: c.req.path }, 'stored data could not be decrypted');
+      return problem(c, 500, 'Stored conversation data could not be decrypted: check ENCRYPTION_KEYS (every old key must stay in the ring).');
+    }
     const dependency = unavailableDependency(error);
     if (dependency) {
       logger.warn({ dependency, error: error.message, path: c.req.path }, 'dependency unavailable');

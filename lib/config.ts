@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ConversationSettings } from '../workflows/messages';
 import { ConfigError } from './errors';
+import { parseKeyRing, type KeyRing } from './key-ring';
 
 const duration = z
   .union([z.number().nonnegative(), z.string().min(1)])
@@ -38,6 +39,8 @@ const providerSchema = z.strictObject({
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
 const schema = z.strictObject({
+  /** production refuses to start without ENCRYPTION_KEYS; development runs unencrypted when none is given. */
+  mode: z.enum(['development', 'production']).default('development'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   temporal: z.strictObject({
     address: z.string().min(1).default('127.0.0.1:7233'),
@@ -93,6 +96,16 @@ const schema = z.strictObject({
     workers: count.default(1),
     dataDir: z.string().min(1).default('data'),
   }).prefault({}),
+  encryption: z.strictObject({
+    /** Key ring, newest first: `id:base64key,id2:base64key` (see lib/key-ring.ts). Give it as ENCRYPTION_KEYS(_FILE). */
+    keys: z.string().min(1).optional(),
+  }).prefault({}),
+  codec: z.strictObject({
+    /** Serve POST /codec/encode|decode for the Temporal UI; default: only in development (see api/routes/codec.ts). */
+    enabled: z.union([z.boolean(), z.stringbool()]).optional(),
+    /** Browser origins allowed to call it: the Temporal UI's. */
+    corsOrigins: z.array(z.string().min(1)).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
+  }).prefault({}),
   worker: z.strictObject({
     /** A prebuilt workflow bundle (the launcher builds one per start): a worker then starts in about a second. */
     workflowBundlePath: z.string().min(1).optional(),
@@ -113,6 +126,9 @@ export type AppConfig = Readonly<
 
 /** Environment variable → config path. docker-compose.yml uses exactly these names (a test checks). */
 export const environmentVariables: Readonly<Record<string, string>> = {
+  APP_ENV: 'mode',
+  ENCRYPTION_KEYS: 'encryption.keys',
+  CODEC_SERVER_ENABLED: 'codec.enabled',
   LOG_LEVEL: 'logLevel',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
@@ -190,6 +206,15 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   for (const p of config.model.providers) {
     if (p.type === 'openai-compatible' && !p.endpoint) problems.push(`model provider ${p.name}: endpoint is required`);
   }
+  if (config.encryption.keys) {
+    try {
+      parseKeyRing(config.encryption.keys);
+    } catch (error) {
+      problems.push(`encryption.keys (ENCRYPTION_KEYS): ${(error as Error).message}`);
+    }
+  } else if (config.mode === 'production') {
+    problems.push('ENCRYPTION_KEYS is required when APP_ENV=production: message text must never be stored in plaintext');
+  }
   const chainMs = config.model.providers.reduce((sum, p) => sum + p.timeout, 0);
   if (chainMs > modelChainBudgetMs) {
     problems.push(
@@ -201,6 +226,11 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   config.stack.dataDir = absolute(root, config.stack.dataDir);
   const archiveDir = absolute(root, config.archive.dir ?? join(config.stack.dataDir, 'archive'));
   return deepFreeze({ ...config, archiveDir, skippedProviders, usingDevProvider });
+}
+
+/** The key ring that encrypts Temporal payloads, Redis values and archive objects; undefined when none is configured. */
+export function keyRingOf(config: AppConfig): KeyRing | undefined {
+  return config.encryption.keys ? parseKeyRing(config.encryption.keys) : undefined;
 }
 
 /** The settings a conversation workflow runs by, taken from config. */

@@ -7,6 +7,7 @@ import type { ContextSnapshot, Reply } from '../workflows/messages';
 import type { ConversationEvent, StoredEvent } from './conversation-events';
 import { BlockingConnections } from './blocking-connections';
 import { createLogger, type Logger } from './logger';
+import { createTextCipher, type TextCipher } from './text-cipher';
 import type { Redis } from './redis';
 
 export interface ConversationStoreOptions {
@@ -16,6 +17,8 @@ export interface ConversationStoreOptions {
   maxEvents?: number;
   /** Connections for blocking reads kept open between reads (default 4). */
   maxIdleBlockingConnections?: number;
+  /** Encrypts the values that hold conversation text (default: none). */
+  cipher?: TextCipher;
   /** Where corrupt entries are reported (default: a pino logger named `conversation-store`). */
   logger?: Logger;
 }
@@ -79,25 +82,27 @@ export class ConversationStore implements ConversationCache {
   private readonly maxEvents: number;
   private readonly logger: Logger;
   private readonly blocking: BlockingConnections;
+  private readonly cipher: TextCipher;
 
   constructor(private readonly redis: Redis, private readonly keyPrefix: string, options: ConversationStoreOptions = {}) {
     this.ttlSeconds = options.ttlSeconds ?? 30 * 24 * 3600;
     this.maxEvents = options.maxEvents ?? 10_000;
     this.logger = options.logger ?? createLogger({ level: 'info', name: 'conversation-store' });
     this.blocking = new BlockingConnections(redis, options.maxIdleBlockingConnections, this.logger);
+    this.cipher = options.cipher ?? createTextCipher(undefined);
     // Idempotent: several stores may share one client.
     redis.defineCommand(publishReplyCommand, { numberOfKeys: 3, lua: publishReplyLua });
   }
 
   async saveContext(conversationId: string, snapshot: ContextSnapshot): Promise<void> {
-    await this.redis.set(this.key(conversationId, 'context'), JSON.stringify(snapshot), 'EX', this.ttlSeconds);
+    await this.redis.set(this.key(conversationId, 'context'), this.encode(snapshot), 'EX', this.ttlSeconds);
   }
 
   /** The saved snapshot, or null when there is none or it cannot be parsed (logged: a fresh context beats a crash). */
   async loadContext(conversationId: string): Promise<ContextSnapshot | null> {
     const raw = await this.redis.get(this.key(conversationId, 'context'));
     if (raw === null) return null;
-    const snapshot = parseJson(raw) as ContextSnapshot | undefined;
+    const snapshot = this.decode(raw) as ContextSnapshot | undefined;
     if (!isObject(snapshot) || !Array.isArray(snapshot.window)) {
       this.logger.warn({ conversationId }, 'corrupt context snapshot in redis; treating it as absent');
       return null;
@@ -110,7 +115,7 @@ export class ConversationStore implements ConversationCache {
     const key = this.key(conversationId, 'events');
     const results = await this.redis
       .multi()
-      .xadd(key, 'MAXLEN', '~', this.maxEvents, '*', 'type', event.type, 'data', JSON.stringify(event))
+      .xadd(key, 'MAXLEN', '~', this.maxEvents, '*', 'type', event.type, 'data', this.encode(event))
       .expire(key, this.ttlSeconds)
       .exec();
     const [error, id] = results?.[0] ?? [new Error('transaction aborted'), null];
@@ -124,7 +129,7 @@ export class ConversationStore implements ConversationCache {
     const [published] = await publish.call(
       this.redis,
       this.key(conversationId, 'events'), this.key(conversationId, 'published'), this.key(conversationId, 'replies'),
-      reply.replyId, this.maxEvents, this.ttlSeconds, JSON.stringify(event), JSON.stringify(reply), ...reply.inReplyTo,
+      reply.replyId, this.maxEvents, this.ttlSeconds, this.encode(event), this.encode(reply), ...reply.inReplyTo,
     );
     return { published: published === 1 };
   }
@@ -133,7 +138,7 @@ export class ConversationStore implements ConversationCache {
   async findReply(conversationId: string, messageId: string): Promise<Reply | null> {
     const raw = await this.redis.hget(this.key(conversationId, 'replies'), messageId);
     if (raw === null) return null;
-    const reply = parseJson(raw) as Reply | undefined;
+    const reply = this.decode(raw) as Reply | undefined;
     if (!isReply(reply)) {
       this.logger.warn({ conversationId, messageId }, 'corrupt reply in redis; treating it as absent');
       return null;
@@ -229,12 +234,26 @@ export class ConversationStore implements ConversationCache {
     // Unknown types come from a newer writer during a rolling deploy: skip them quietly.
     if (type === undefined || !eventTypes.has(type)) return null;
     const data = field('data');
-    const event = data === undefined ? undefined : (parseJson(data) as ConversationEvent | undefined);
+    const event = data === undefined ? undefined : (this.decode(data) as ConversationEvent | undefined);
     if (!isObject(event) || event.type !== type || (event.type === 'reply' && !isReply(event.reply))) {
       this.logger.warn({ conversationId, eventId: id }, 'skipping corrupt event on the conversation stream');
       return null;
     }
     return event;
+  }
+
+  /** JSON, sealed when a key ring is configured: conversation text is never stored in plaintext. */
+  private encode(value: unknown): string {
+    return this.cipher.seal(JSON.stringify(value));
+  }
+
+  /** Undefined for anything unreadable (corrupt, tampered, or sealed with a key the ring lacks): callers log it. */
+  private decode(raw: string): unknown {
+    try {
+      return parseJson(this.cipher.open(raw));
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -6,9 +6,13 @@ import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import type { AppConfig } from './config';
+import type { KeyRing } from './key-ring';
+import { EncryptionCodec } from './payload-codec';
 
-/** The converter every client and worker uses. */
-export const dataConverter: DataConverter = {};
+/** The converter every client and worker uses: payloads encrypted with the key ring, when there is one. */
+export function dataConverterFor(ring: KeyRing | undefined): DataConverter {
+  return ring ? { payloadCodecs: [new EncryptionCodec(ring)] } : {};
+}
 
 export interface TemporalConnectionOptions {
   address: string;

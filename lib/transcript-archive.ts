@@ -6,6 +6,7 @@ import type { TranscriptSegment, TranscriptStore } from '../activities/ports';
 import type { ContextSnapshot, Turn } from '../workflows/messages';
 import type { BlobStore } from './blob-store';
 import { createLogger, type Logger } from './logger';
+import { createTextCipher, type TextCipher } from './text-cipher';
 import {
   conversationPrefix, decodeSegment, encodeSegment, firstTurnOf, segmentKey, type DecodedSegment,
 } from './transcript-segment';
@@ -47,13 +48,18 @@ interface SegmentRef {
 export class TranscriptArchive implements TranscriptStore {
   private readonly logger: Logger;
 
-  constructor(private readonly blobs: BlobStore, logger?: Logger) {
+  constructor(
+    private readonly blobs: BlobStore,
+    logger?: Logger,
+    /** Encrypts whole segments (default: none). A segment that does not decrypt is an error, never skipped. */
+    private readonly cipher: TextCipher = createTextCipher(undefined),
+  ) {
     this.logger = logger ?? createLogger({ level: 'info', name: 'transcript-archive' });
   }
 
   async writeSegment(segment: TranscriptSegment): Promise<{ key: string }> {
     const key = segmentKey(segment.conversationId, segment.firstTurn);
-    await this.blobs.put(key, encodeSegment(segment));
+    await this.blobs.put(key, this.cipher.seal(encodeSegment(segment)));
     return { key };
   }
 
@@ -113,7 +119,7 @@ export class TranscriptArchive implements TranscriptStore {
     const body = await this.blobs.get(segment.key);
     // Listed a moment ago but gone now: nothing deletes segments today, so treat it as empty.
     if (body === null) return null;
-    const decoded = decodeSegment(body);
+    const decoded = decodeSegment(this.cipher.open(body));
     if (decoded.corruptLines > 0) {
       this.logger.warn({ conversationId, key: segment.key, corruptLines: decoded.corruptLines }, 'skipped corrupt lines in an archived segment');
     }

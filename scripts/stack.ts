@@ -8,12 +8,13 @@
  * await fetch(`${stack.urls.api}/healthz`);
  * await stack.stop();
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { workflowsPath } from '../workers/workflows-path';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../lib/config';
+import { generateKeySpec } from '../lib/key-ring';
 import { searchAttributes } from '../lib/search-attributes';
 import { spawnChild, describeExit, type ChildHandle } from './child-process';
 import { findTemporalCli } from './provision';
@@ -85,6 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   if (embedded) env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
 
   const config = loadConfig(env, root);
+  if (!config.encryption.keys) env.ENCRYPTION_KEYS_FILE = developmentKeyFile(config.stack.dataDir, log);
   if (config.api.port === 0) throw new Error('PORT=0 cannot be used by the launcher: it finds the API by its port');
   mkdirSync(config.stack.dataDir, { recursive: true });
   if (!config.archive.s3.bucket) mkdirSync(config.archiveDir, { recursive: true });
@@ -150,6 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
         cli,
         port: temporalPort,
         uiPort: temporalUiPort,
+        uiCodecEndpoint: `http://localhost:${config.api.port}/codec`,
         dbFile,
         namespace: config.temporal.namespace,
         log,
@@ -213,4 +216,18 @@ function bundlerLogger(log: (line: string) => void) {
   const quiet = () => undefined;
   const say = (message: string) => log(`[bundle] ${message}`);
   return { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: say, error: say };
+}
+
+/**
+ * Development convenience: with no ENCRYPTION_KEYS given, the children use (and on first run get) a key ring file in
+ * the data directory, so `npm start` never stores message text in plaintext. Losing that file loses what it encrypted.
+ */
+function developmentKeyFile(dataDir: string, log: (line: string) => void): string {
+  const file = join(dataDir, 'encryption-keys');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${generateKeySpec()}\n`, { mode: 0o600 });
+    log(`[stack] generated a development encryption key in ${file} (keep it: stored conversations need it)`);
+  }
+  return file;
 }

@@ -15,6 +15,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; omitted means headless. */
   uiPort?: number;
+  /** Codec server the UI decodes payloads with (the API's /codec). */
+  uiCodecEndpoint?: string;
   /** SQLite file; omitted means in memory (lost when the process ends). */
   dbFile?: string;
   namespace?: string;
@@ -38,6 +40,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const address = `127.0.0.1:${options.port}`;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port)];
   args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace) args.push('--namespace', options.namespace);
   if (options.fast) args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');

@@ -5,11 +5,12 @@
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createBlobStore } from '../lib/blob-store';
-import { loadConfig, type AppConfig } from '../lib/config';
+import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { createLogger } from '../lib/logger';
 import { createRedis } from '../lib/redis';
-import { dataConverter, temporalConnectionOptions } from '../lib/temporal';
+import { createTextCipher } from '../lib/text-cipher';
+import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { runAsMain } from '../lib/run-as-main';
 import { PinoSdkLogger } from './sdk-logger';
@@ -35,11 +36,13 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
   const redis = createRedis(config.redis.url, { connectionName: 'worker', logger });
+  const ring = keyRingOf(config);
+  const cipher = createTextCipher(ring);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const activities = createActivities({
     providers: config.model.providers,
-    cache: new ConversationStore(redis, config.redis.keyPrefix, { logger }),
-    transcripts: new TranscriptArchive(createBlobStore(config), logger),
+    cache: new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher }),
+    transcripts: new TranscriptArchive(createBlobStore(config), logger, cipher),
     logger,
   });
   const worker = await Worker.create({
@@ -48,7 +51,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(options.workflowBundle, config.worker.workflowBundlePath),
     activities,
-    dataConverter,
+    dataConverter: dataConverterFor(ring),
     // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
     shutdownGraceTime: '10 seconds',
     // A conversation cached on a worker that died moves to another worker after this (default 10 s).

@@ -10,9 +10,9 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { start as startApi, type ApiHandle } from '../../api/main';
-import { loadConfig, type AppConfig } from '../../lib/config';
+import { keyRingOf, loadConfig, type AppConfig } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
-import { dataConverter } from '../../lib/temporal';
+import { dataConverterFor } from '../../lib/temporal';
 import { start as startWorker } from '../../workers/main';
 import { workflowsPath } from '../../workers/workflows-path';
 import { testServices } from './services';
@@ -28,6 +28,8 @@ export interface EngineOptions {
   redisUrl?: string;
   /** false: start only the API (for suites that take dependencies away). */
   worker?: boolean;
+  /** More environment, e.g. ENCRYPTION_KEYS. */
+  env?: Record<string, string>;
 }
 
 /** A fetch Response whose JSON body tests may read without casting. */
@@ -89,6 +91,7 @@ export function testEnvironment(options: EngineOptions = {}): Record<string, str
     LOG_LEVEL: 'warn',
     DATA_DIR: dir,
     ...archiveEnv,
+    ...options.env,
   };
 }
 
@@ -100,7 +103,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
   let worker = options.worker === false ? undefined : await startWorker({ config, workflowBundle });
   const api = await startApi(config);
   const connection = await Connection.connect({ address: services.temporalAddress });
-  const temporal = new Client({ connection, dataConverter });
+  const temporal = new Client({ connection, dataConverter: dataConverterFor(keyRingOf(config)) });
   const redis = createRedis(services.redisUrl);
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> =>
     fetch(`${api.url}${path}`, {
