@@ -20,7 +20,7 @@ const marker = `secret-marker-${Date.now()}-${Math.random().toString(36).slice(2
 
 /** Every file under `dir`, as one buffer: what an attacker with the disk would read. */
 function rawBytes(dir: string): Buffer {
-  // A walk of our own: Node 20's readdirSync({ recursive, withFileTypes }) can loop forever on nested folders.
+  // Every file in every folder below, whatever the backend's layout.
   return Buffer.concat(
     readdirSync(dir, { withFileTypes: true }).map((entry) =>
       entry.isDirectory() ? rawBytes(join(dir, entry.name)) : readFileSync(join(dir, entry.name)),
