@@ -1,20 +1,21 @@
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+import { waitUntil } from '../../scripts/wait-until';
+
 export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let lastError: unknown;
-  for (;;) {
-    try {
+  let found: { value: T } | undefined;
+  // The project's one polling loop; this only keeps the value the check produced.
+  await waitUntil(
+    options.what ?? 'condition',
+    async () => {
       const result = await check();
-      if (result !== undefined && result !== false) return result;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${options.what ?? 'condition'}`, { cause: lastError });
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
+      if (result === undefined || result === false) return false;
+      found = { value: result };
+      return true;
+    },
+    { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: options.intervalMs ?? 100 },
+  );
+  return found!.value;
 }
