@@ -3,7 +3,7 @@
  * workers build the real ones, tests build real ones against local servers.
  */
 import type { ContextSnapshot, Reply, TokenUsage, Turn } from '../workflows/messages';
-import type { ConversationEvent } from '../lib/conversation-events';
+import type { ConversationEvent, StoredEvent } from '../lib/conversation-events';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -49,4 +49,53 @@ export interface TranscriptSegment {
 export interface TranscriptStore {
   writeSegment(segment: TranscriptSegment): Promise<{ key: string }>;
   latestContext(conversationId: string): Promise<ContextSnapshot | null>;
+}
+
+/** Reads a conversation's event stream (tokens as the model streams them), oldest first, after a stream id. */
+export interface ConversationEventReader {
+  readEvents(conversationId: string, afterId: string, options: { blockMs?: number; count?: number }): Promise<StoredEvent[]>;
+}
+
+/**
+ * Sends and edits messages in Telegram chats, paced to Telegram's limits. Text is the model's Markdown, sent as
+ * Telegram HTML (as plain text when Telegram rejects the formatting, or with `plain`). Throws RateLimitedError
+ * (Telegram said 429, or pacing would wait longer than `maxWaitMs`) and RefusedError (the chat is gone for good).
+ */
+export interface TelegramOutbox {
+  typing(chatId: number): Promise<void>;
+  /** Returns the new message's id. */
+  send(chatId: number, text: string, options: OutboxOptions): Promise<number>;
+  /**
+   * An edit that changes nothing succeeds quietly (repeating an edit after a crash is harmless).
+   * False when the message no longer exists (someone deleted it).
+   */
+  edit(chatId: number, messageId: number, text: string, options: OutboxOptions): Promise<boolean>;
+}
+
+export interface OutboxOptions {
+  plain?: boolean;
+  /** Wait at most this long for the chat's turn; 0: only if it is free right now. */
+  maxWaitMs: number;
+}
+
+/** A part of a reply: sent as message `messageId`, or `pending` (the send started; whether it arrived is unknown). */
+export type SentPart = number | 'pending';
+
+/**
+ * What was sent for each reply (Redis): the Telegram message of each part, a `final` flag that stops the live
+ * preview, and a short lock that keeps the preview's edit and the final edit of one reply from crossing.
+ */
+export interface TelegramReplyLedger {
+  parts(replyId: string): Promise<Map<number, SentPart>>;
+  markPending(replyId: string, index: number): Promise<void>;
+  markSent(replyId: string, index: number, messageId: number): Promise<void>;
+  /** Forgets a pending mark: Telegram answered that the part was not sent. */
+  unmark(replyId: string, index: number): Promise<void>;
+  markFinal(replyId: string): Promise<void>;
+  isFinal(replyId: string): Promise<boolean>;
+  /** True when `owner` now holds the reply's lock (for `ttlMs` at most). */
+  tryLock(replyId: string, owner: string, ttlMs: number): Promise<boolean>;
+  unlock(replyId: string, owner: string): Promise<void>;
+  /** Counts a send whose earlier attempt may have reached the chat: the one window where a part can appear twice. */
+  countUncertainSend(): Promise<number>;
 }

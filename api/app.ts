@@ -14,6 +14,7 @@ import { codecRoutes } from './routes/codec';
 import { conversationRoutes } from './routes/conversations';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { telegramWebhookRoutes } from './routes/telegram-webhook';
 import { requireJson, validationProblem } from './validation';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   conversationRoutes(deps, app);
   eventRoutes(deps, app);
   healthRoutes(deps, app);
+  if (deps.telegramWebhook) telegramWebhookRoutes(deps.telegramWebhook, app);
   if (deps.codec) codecRoutes({ codec: deps.codec, corsOrigins: config.codec.corsOrigins }, app);
 
   app.doc31('/openapi.json', {

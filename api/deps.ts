@@ -5,6 +5,7 @@ import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
+import type { TelegramWebhook } from '../channels/telegram/channel';
 
 export interface ReplyReader {
   lastEventId(conversationId: string): Promise<string>;
@@ -29,4 +30,6 @@ export interface ApiDeps {
   logger: Logger;
   /** The payload codec the codec server exposes; absent when the codec server is off. */
   codec?: PayloadCodec;
+  /** The Telegram channel's webhook intake; absent unless a bot token and a webhook URL are configured. */
+  telegramWebhook?: TelegramWebhook;
 }

@@ -19,6 +19,7 @@ import { createTextCipher } from '../lib/text-cipher';
 import { runAsMain } from '../lib/run-as-main';
 import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
+import { startTelegramChannel } from '../channels/telegram/channel';
 import { createApp } from './app';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
@@ -42,10 +43,15 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(ring) });
+  const conversations = new Conversations(client, config);
+  const telegram = config.telegram.token
+    ? startTelegramChannel(config.telegram.token, { config, conversations, redis, logger: logger.child({ channel: 'telegram' }) })
+    : undefined;
   const app = createApp({
     config,
     logger,
-    conversations: new Conversations(client, config),
+    conversations,
+    ...(telegram?.webhook ? { telegramWebhook: telegram.webhook } : {}),
     replies: new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher }),
     history: new TranscriptArchive(blobs, logger, cipher),
     // Without a key ring there is nothing to decode, but the UI may still be pointed here: pass payloads through.
@@ -75,6 +81,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       const drained = await Promise.race([closed.then(() => true), sleep(shutdownGraceMs).then(() => false)]);
       if (!drained) (server as Server).closeAllConnections();
       await closed;
+      await telegram?.stop();
       await connection.close();
       redis.disconnect();
       logger.info('api stopped');

@@ -64,6 +64,7 @@ export const snapshotSchema = z
     pendingCount: z.number(),
     summary: z.string(),
     recentTurns: z.array(turn),
+    lastModel: z.string().optional().openapi({ description: 'provider/model of the last answer.' }),
     counters: z.record(z.string(), z.number()).optional(),
   })
   .openapi('ConversationSnapshot');

@@ -106,6 +106,25 @@ const schema = z.strictObject({
     /** Browser origins allowed to call it: the Temporal UI's. */
     corsOrigins: z.array(z.string().min(1)).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
   }).prefault({}),
+  telegram: z.strictObject({
+    /** The bot's token from BotFather; unset: no Telegram channel. */
+    token: z.string().min(1).optional(),
+    /** Another Bot API server: a self-hosted telegram-bot-api, or the test server. */
+    apiRoot: z.url().default('https://api.telegram.org'),
+    commandPrefix: z.string().min(1).max(3).default('/'),
+    /** Bot-wide sends per second across all workers (Telegram allows about 30). */
+    sendsPerSecond: z.coerce.number().positive().max(30).default(25),
+    /** Gap between two sends or edits in one private chat (Telegram: about one message per second). */
+    privateChatGap: duration.prefault('1s'),
+    /** Gap between two sends or edits in one group (Telegram: 20 messages per minute). */
+    groupChatGap: duration.prefault('3s'),
+    webhook: z.strictObject({
+      /** Public HTTPS URL Telegram posts updates to (ending in /telegram/webhook); unset: long polling. */
+      url: z.url().optional(),
+      /** Checked against X-Telegram-Bot-Api-Secret-Token; generated once and kept in Redis when unset. */
+      secret: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'use 1-256 characters from A-Z, a-z, 0-9, _ and -').optional(),
+    }).prefault({}),
+  }).prefault({}),
   worker: z.strictObject({
     /** A prebuilt workflow bundle (the launcher builds one per start): a worker then starts in about a second. */
     workflowBundlePath: z.string().min(1).optional(),
@@ -154,6 +173,10 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   CONTEXT_TOKEN_BUDGET: 'conversation.contextTokenBudget',
   MAX_TURNS_PER_RUN: 'conversation.maxTurnsPerRun',
   MAX_SIGNALS_PER_RUN: 'conversation.maxSignalsPerRun',
+  TELEGRAM_BOT_TOKEN: 'telegram.token',
+  TELEGRAM_API_ROOT: 'telegram.apiRoot',
+  TELEGRAM_WEBHOOK_URL: 'telegram.webhook.url',
+  TELEGRAM_WEBHOOK_SECRET: 'telegram.webhook.secret',
   WORKERS: 'stack.workers',
   WORKFLOW_BUNDLE_PATH: 'worker.workflowBundlePath',
   DATA_DIR: 'stack.dataDir',

@@ -20,3 +20,16 @@ export class UnavailableError extends Error {
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
+
+/** A remote service asked us to slow down; try again after `retryAfterMs`. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  constructor(readonly service: string, readonly retryAfterMs: number) {
+    super(`${service} asked to retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}
+
+/** A remote service refused the request for good (e.g. Telegram: the user blocked the bot); retrying cannot help. */
+export class RefusedError extends Error {
+  override readonly name = 'RefusedError';
+}

@@ -3,16 +3,22 @@
  * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
  */
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { Api } from 'grammy';
 import { createActivities } from '../activities';
+import { createTelegramReplyActivities } from '../activities/telegram-replies';
+import { GrammyOutbox } from '../channels/telegram/outbox';
+import { TelegramPacer } from '../channels/telegram/pacer';
+import { RedisReplyLedger } from '../channels/telegram/reply-ledger';
 import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
-import { createLogger } from '../lib/logger';
-import { createRedis } from '../lib/redis';
+import { createLogger, type Logger } from '../lib/logger';
+import { createRedis, type Redis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { runAsMain } from '../lib/run-as-main';
+import { telegramTaskQueue } from '../workflows/activity-options';
 import { PinoSdkLogger } from './sdk-logger';
 import { workflowsPath } from './workflows-path';
 
@@ -39,9 +45,10 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const store = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
   const activities = createActivities({
     providers: config.model.providers,
-    cache: new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher }),
+    cache: store,
     transcripts: new TranscriptArchive(createBlobStore(config), logger, cipher),
     logger,
   });
@@ -57,8 +64,9 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // A conversation cached on a worker that died moves to another worker after this (default 10 s).
     stickyQueueScheduleToStartTimeout: '3 seconds',
   });
+  const workers = [worker, ...(config.telegram.token ? [await telegramWorker(config, { connection, redis, events: store, logger })] : [])];
   let stopping = false;
-  const running = worker.run().catch((error: unknown) => {
+  const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
     if (stopping) throw error;
     // A worker that stops polling on its own is useless: exit so the launcher (or the orchestrator) restarts it.
     logger.fatal({ err: error }, 'worker failed');
@@ -69,13 +77,45 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   return {
     async stop() {
       stopping = true;
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
       await running;
       await connection.close();
       redis.disconnect();
       logger.info('worker stopped');
     },
   };
+}
+
+interface TelegramWorkerDeps {
+  connection: NativeConnection;
+  redis: Redis;
+  events: ConversationStore;
+  logger: Logger;
+}
+
+/**
+ * The worker for Telegram replies: activities only, on their own task queue. The server caps how many of them
+ * start per second across all workers; the pacer keeps each chat and the whole bot within Telegram's limits.
+ */
+async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Promise<Worker> {
+  const { connection, redis, events, logger } = deps;
+  const { token, apiRoot, sendsPerSecond, privateChatGap, groupChatGap } = config.telegram;
+  const pacer = new TelegramPacer(redis, config.redis.keyPrefix, { sendsPerSecond, privateChatGapMs: privateChatGap, groupChatGapMs: groupChatGap });
+  const telegramLogger = logger.child({ channel: 'telegram' });
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: telegramTaskQueue(config.temporal.taskQueue),
+    activities: createTelegramReplyActivities({
+      outbox: new GrammyOutbox(new Api(token!, { apiRoot }), pacer, telegramLogger),
+      ledger: new RedisReplyLedger(redis, config.redis.keyPrefix),
+      events,
+      logger: telegramLogger,
+    }),
+    dataConverter: dataConverterFor(keyRingOf(config)),
+    maxTaskQueueActivitiesPerSecond: sendsPerSecond,
+    shutdownGraceTime: '10 seconds',
+  });
 }
 
 /** A bundle handed in (tests), else a prebuilt file (the launcher's), else bundle the workflow code now (seconds). */

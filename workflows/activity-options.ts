@@ -35,3 +35,32 @@ export const bestEffort: ActivityOptions = {
   // The workflow has a fallback (archive instead of Redis, retry at the next flush), so do not block on it.
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 };
+
+/** Telegram replies go through their own task queue, whose workers cap sends (Telegram rate-limits bots). */
+export function telegramTaskQueue(conversationsTaskQueue: string): string {
+  return `${conversationsTaskQueue}-telegram`;
+}
+
+/** The live preview of a Telegram reply ("typing…", then the answer growing in one message). */
+export const telegramPreview: ActivityOptions = {
+  // It lives as long as the model call it shows.
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
+  // Only a preview: the final delivery shows the whole reply anyway; one more try after a crashed worker.
+  retry: { initialInterval: '1 second', maximumAttempts: 2 },
+};
+
+/** The final Telegram delivery: must succeed, so it retries until it does (or Telegram refuses the chat for good). */
+export const telegramDelivery: ActivityOptions = {
+  // A few parts, each waiting at most 5 s for the chat's turn; longer waits (a 429) go back to the retry policy.
+  startToCloseTimeout: '1 minute',
+  // It heartbeats between parts and while waiting for the preview's lock: a killed worker is noticed fast.
+  heartbeatTimeout: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    // The user blocked the bot or the chat is gone: the reply stays in the transcript, nothing to resend.
+    nonRetryableErrorTypes: ['TelegramRefused', 'NotTelegram'],
+  },
+};

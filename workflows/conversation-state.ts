@@ -222,6 +222,7 @@ export class ConversationState {
       summary: this.summary,
       recentTurns: this.window,
       unarchivedTurns: this.unarchived,
+      ...(this.lastModel ? { lastModel: this.lastModel } : {}),
       counters: { ...this.counters, signalsThisRun: this.signalsThisRun, turnsThisRun: this.turnsThisRun },
     };
   }

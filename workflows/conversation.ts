@@ -17,7 +17,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bestEffort, durableWrite, modelCall } from './activity-options';
+import type { TelegramReplyActivities } from '../activities/telegram-replies';
+import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
 import { ConversationState } from './conversation-state';
 import { showOperators } from './operator-view';
 import type { ContextSnapshot, ConversationInput, InboundMessage, Reply, Turn } from './messages';
@@ -36,6 +37,12 @@ export const apologyText =
 export async function conversation(input: ConversationInput): Promise<void> {
   const { conversationId, channel, settings } = input;
   const state = new ConversationState(settings, input.carried);
+  // Telegram activities run on their own task queue, whose workers pace sends to Telegram's limits.
+  const telegramQueue = telegramTaskQueue(workflowInfo().taskQueue);
+  const telegram = {
+    preview: proxyActivities<Pick<TelegramReplyActivities, 'previewTelegramReply'>>({ ...telegramPreview, taskQueue: telegramQueue }),
+    delivery: proxyActivities<Pick<TelegramReplyActivities, 'sendTelegramReply'>>({ ...telegramDelivery, taskQueue: telegramQueue }),
+  };
   setHandler(messageSignal, (message) => {
     if (state.acceptMessage(message) === 'malformed') log.warn('ignored a malformed message signal');
   });
@@ -91,8 +98,12 @@ export async function conversation(input: ConversationInput): Promise<void> {
   async function runTurn(messages: InboundMessage[]): Promise<void> {
     state.status = 'thinking';
     showOperators(state);
-    const reply = await answer(messages);
+    const replyId = uuid4();
+    if (channel === 'telegram') previewInTelegram(replyId);
+    const reply = await answer(messages, replyId);
     state.recordTurn(messages, reply);
+    if (channel === 'telegram') await sendToTelegram(reply);
+    // Every channel's replies go on the event stream too: the history and SSE APIs read them from there.
     await durable.deliverReply.executeWithOptions({ summary: `deliver the reply to turn ${state.turnCount}` }, [
       { channel, conversationId, reply },
     ]);
@@ -101,8 +112,29 @@ export async function conversation(input: ConversationInput): Promise<void> {
     showOperators(state);
   }
 
-  async function answer(messages: InboundMessage[]): Promise<Reply> {
-    const replyId = uuid4();
+  /** Typing, then the answer as it streams: not awaited (it ends by itself once the reply is final). */
+  function previewInTelegram(replyId: string): void {
+    const summary = 'show "typing…", then stream the answer into the chat';
+    // Workflow time is the time this task started; the model's token events come after it (a minute of clock skew is fine).
+    const input = { conversationId, replyId, sinceMs: Date.now() - 60_000 };
+    telegram.preview.previewTelegramReply.executeWithOptions({ summary }, [input]).catch((error: unknown) => {
+      log.info('telegram preview ended early', { replyId, cause: error instanceof ActivityFailure ? error.cause?.message : String(error) });
+    });
+  }
+
+  async function sendToTelegram(reply: Reply): Promise<void> {
+    const summary = `send the reply to turn ${state.turnCount} to Telegram`;
+    try {
+      await telegram.delivery.sendTelegramReply.executeWithOptions({ summary }, [{ conversationId, reply }]);
+    } catch (error) {
+      // Only a refusal ends it (the user blocked the bot, the chat is gone): the reply stays in the transcript.
+      if (!(error instanceof ActivityFailure)) throw error;
+      state.lastProblem = `Telegram refused the reply to turn ${state.turnCount}: ${error.cause?.message}`;
+      log.warn('telegram refused the reply', { replyId: reply.replyId, cause: error.cause?.message });
+    }
+  }
+
+  async function answer(messages: InboundMessage[], replyId: string): Promise<Reply> {
     const inReplyTo = messages.map((m) => m.messageId);
     const ask = (window: Turn[]) =>
       model.generateReply.executeWithOptions({ summary: `reply to ${plural(messages.length, 'message')}` }, [

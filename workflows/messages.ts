@@ -6,7 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
-export type Channel = 'api';
+export type Channel = 'api' | 'telegram';
 
 /** One inbound user message. `messageId` is stable across redelivery, so repeats are ignored. */
 export interface InboundMessage {
@@ -116,6 +116,8 @@ export interface ConversationSnapshot {
   recentTurns: Turn[];
   /** Turns of this run that are not in the archive yet (the history API merges them in). */
   unarchivedTurns: Turn[];
+  /** `provider/model` of the last answer; absent before the first one (and from workers older than this field). */
+  lastModel?: string;
   counters: ConversationCounters & { signalsThisRun: number; turnsThisRun: number };
 }
 

@@ -1,0 +1,31 @@
+/**
+ * POST /telegram/webhook: Telegram delivers updates here in webhook mode. The secret header is checked first
+ * (401 otherwise); 200 means the update's signal was accepted. Anything else is non-2xx, and Telegram redelivers.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { BotError } from 'grammy';
+import type { Update } from 'grammy/types';
+import type { TelegramWebhook } from '../../channels/telegram/channel';
+import { problem } from '../problem';
+
+export function telegramWebhookRoutes(webhook: TelegramWebhook, app: OpenAPIHono) {
+  return app.post('/telegram/webhook', async (c) => {
+    const check = webhook.check(c.req.header('x-telegram-bot-api-secret-token'));
+    if (check === 'wrong-secret') return problem(c, 401, 'Missing or wrong X-Telegram-Bot-Api-Secret-Token header.');
+    if (check === 'starting') {
+      c.header('retry-after', '5');
+      return problem(c, 503, 'The Telegram channel is still starting; Telegram will deliver this update again.');
+    }
+    const update = await c.req.json<Update>().catch(() => undefined);
+    if (!update || typeof update !== 'object' || !Number.isSafeInteger(update.update_id)) {
+      return problem(c, 400, 'The body is not a Telegram update (a JSON object with an integer update_id).');
+    }
+    try {
+      await webhook.handle(update);
+    } catch (error) {
+      // The error handler turns "Temporal/Redis unavailable" into 503 (anything else into 500): Telegram retries.
+      throw error instanceof BotError ? error.error : error;
+    }
+    return c.json({ ok: true });
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * The Telegram channel as the API process runs it: the grammY bot, its commands, and intake by long polling or,
+ * when a webhook URL is configured, by the `/telegram/webhook` route. Start-up steps that need Telegram
+ * (getMe, commands, setWebhook) retry in the background, so the API starts even while Telegram is unreachable;
+ * until they are done the webhook route answers 503 and Telegram redelivers.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Update } from 'grammy/types';
+import type { AppConfig } from '../../lib/config';
+import type { Conversations } from '../../lib/conversations';
+import type { Logger } from '../../lib/logger';
+import type { Redis } from '../../lib/redis';
+import { createTelegramBot } from './bot';
+import { syncCommands } from './commands';
+import { allowedUpdates, backoffMs, startPolling, type Poller } from './polling';
+
+/** What the webhook route needs. */
+export interface TelegramWebhook {
+  /** `ready` once the bot knows itself and the secret; `wrong-secret` for any other caller. */
+  check(secretHeader: string | undefined): 'ready' | 'starting' | 'wrong-secret';
+  /** Resolves once the update's signal was accepted; rejects otherwise (the route answers non-2xx). */
+  handle(update: Update): Promise<void>;
+}
+
+export interface TelegramChannel {
+  /** Present in webhook mode. */
+  webhook?: TelegramWebhook;
+  stop(): Promise<void>;
+}
+
+export interface TelegramChannelDeps {
+  config: AppConfig;
+  conversations: Conversations;
+  redis: Redis;
+  logger: Logger;
+}
+
+export function startTelegramChannel(token: string, deps: TelegramChannelDeps): TelegramChannel {
+  const { config, redis, logger } = deps;
+  const { apiRoot, commandPrefix, webhook } = config.telegram;
+  const keyPrefix = config.redis.keyPrefix;
+  const bot = createTelegramBot(token, apiRoot, { ...deps, keyPrefix, commandPrefix });
+  const stopping = new AbortController();
+  let secret: Buffer | undefined;
+  let poller: Poller | undefined;
+
+  async function prepare(): Promise<void> {
+    await bot.init();
+    // Telegram's command menu only knows "/" commands.
+    if (commandPrefix === '/' && (await syncCommands(bot.api))) logger.info('telegram: bot commands registered');
+    if (!webhook.url) {
+      if (!stopping.signal.aborted) poller = startPolling(bot, logger);
+      return;
+    }
+    const token = webhook.secret ?? (await keptSecret(redis, keyPrefix));
+    await registerWebhook(webhook.url, token);
+    secret = Buffer.from(token);
+    logger.info({ url: webhook.url }, 'telegram: webhook ready');
+  }
+
+  /** setWebhook only when Telegram's URL or our secret changed since the last registration. */
+  async function registerWebhook(url: string, token: string): Promise<void> {
+    const fingerprint = createHash('sha256').update(`${url}\n${token}`).digest('hex');
+    const key = `${keyPrefix}tg:webhook-registered`;
+    const info = await bot.api.getWebhookInfo();
+    if (info.url === url && (await redis.get(key)) === fingerprint) return;
+    await bot.api.setWebhook(url, { secret_token: token, allowed_updates: [...allowedUpdates] });
+    await redis.set(key, fingerprint);
+  }
+
+  const prepared = (async () => {
+    for (let failures = 1; !stopping.signal.aborted; failures++) {
+      try {
+        return await prepare();
+      } catch (error) {
+        logger.warn({ err: error, failures }, 'telegram: start-up step failed; retrying');
+        await sleep(backoffMs(failures), undefined, { signal: stopping.signal }).catch(() => undefined);
+      }
+    }
+  })();
+
+  return {
+    ...(webhook.url
+      ? {
+          webhook: {
+            check(header) {
+              if (!secret) return 'starting';
+              const given = Buffer.from(header ?? '');
+              return given.length === secret.length && timingSafeEqual(given, secret) ? 'ready' : 'wrong-secret';
+            },
+            handle: (update) => bot.handleUpdate(update),
+          } satisfies TelegramWebhook,
+        }
+      : {}),
+    async stop() {
+      stopping.abort();
+      // A start-up request to Telegram may hang (grammY's own timeout is minutes): do not wait for it.
+      await Promise.race([prepared, sleep(2_000)]);
+      await poller?.stop();
+    },
+  };
+}
+
+/** The webhook secret generated once per deployment and shared by every API process through Redis. */
+async function keptSecret(redis: Redis, keyPrefix: string): Promise<string> {
+  const key = `${keyPrefix}tg:webhook-secret`;
+  await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
+  const secret = await redis.get(key);
+  if (!secret) throw new Error('the webhook secret vanished from Redis');
+  return secret;
+}

@@ -1,0 +1,66 @@
+/**
+ * Redis adapter for the Telegram reply ledger (see activities/ports.ts `TelegramReplyLedger`).
+ *
+ * Keys (prefixed, expiring a week after the last write; `{replyId}` keeps one reply's keys in one Cluster slot):
+ * - `tg:reply:{<replyId>}:parts`  hash: part index → Telegram message id, or `pending` while its send is under way
+ * - `tg:reply:{<replyId>}:final`  string: set when the final delivery starts (the preview stops editing)
+ * - `tg:reply:{<replyId>}:lock`   string: the owner of the short lock around one send or edit
+ * - `tg:uncertain-sends`          counter: sends repeated after an attempt that may have reached the chat
+ */
+import type { SentPart, TelegramReplyLedger } from '../../activities/ports';
+import type { Redis } from '../../lib/redis';
+
+const ttlSeconds = 7 * 24 * 3600;
+const unlockLua = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export class RedisReplyLedger implements TelegramReplyLedger {
+  constructor(private readonly redis: Redis, private readonly keyPrefix: string) {}
+
+  async parts(replyId: string): Promise<Map<number, SentPart>> {
+    const fields = await this.redis.hgetall(this.key(replyId, 'parts'));
+    return new Map(
+      Object.entries(fields).map(([index, value]) => [Number(index), value === 'pending' ? 'pending' : Number(value)]),
+    );
+  }
+
+  markPending(replyId: string, index: number): Promise<void> {
+    return this.setPart(replyId, index, 'pending');
+  }
+
+  markSent(replyId: string, index: number, messageId: number): Promise<void> {
+    return this.setPart(replyId, index, String(messageId));
+  }
+
+  async unmark(replyId: string, index: number): Promise<void> {
+    await this.redis.hdel(this.key(replyId, 'parts'), String(index));
+  }
+
+  async markFinal(replyId: string): Promise<void> {
+    await this.redis.set(this.key(replyId, 'final'), '1', 'EX', ttlSeconds);
+  }
+
+  async isFinal(replyId: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(replyId, 'final'))) === 1;
+  }
+
+  async tryLock(replyId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key(replyId, 'lock'), owner, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async unlock(replyId: string, owner: string): Promise<void> {
+    await this.redis.eval(unlockLua, 1, this.key(replyId, 'lock'), owner);
+  }
+
+  countUncertainSend(): Promise<number> {
+    return this.redis.incr(`${this.keyPrefix}tg:uncertain-sends`);
+  }
+
+  private async setPart(replyId: string, index: number, value: string): Promise<void> {
+    const key = this.key(replyId, 'parts');
+    await this.redis.multi().hset(key, String(index), value).expire(key, ttlSeconds).exec();
+  }
+
+  private key(replyId: string, kind: 'parts' | 'final' | 'lock'): string {
+    return `${this.keyPrefix}tg:reply:{${replyId}}:${kind}`;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The Telegram channel in webhook mode: the local Bot API server pushes updates to /telegram/webhook.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngine, type Engine } from './support/engine';
+import { eventually } from './support/eventually';
+import { freePort } from './support/ports';
+import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+
+const secret = 'test-webhook-secret_1';
+
+async function webhookEngine(telegram: TelegramServer, options: { secret?: string; temporalAddress?: string; keyPrefix?: string } = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/telegram/webhook`;
+  const engine = await startEngine({
+    ...(options.temporalAddress ? { temporalAddress: options.temporalAddress, worker: false } : {}),
+    env: {
+      PORT: String(port),
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_WEBHOOK_URL: url,
+      ...(options.secret ? { TELEGRAM_WEBHOOK_SECRET: options.secret } : {}),
+      ...(options.keyPrefix ? { REDIS_KEY_PREFIX: options.keyPrefix } : {}),
+    },
+  });
+  return { engine, url };
+}
+
+function postUpdate(url: string, update: unknown, headers: Record<string, string>): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(update) });
+}
+
+describe('the Telegram channel by webhook', () => {
+  let telegram: TelegramServer;
+  let engine: Engine;
+  let url: string;
+
+  beforeAll(async () => {
+    telegram = await startTelegramServer({ botUsername: 'hook_bot' });
+    ({ engine, url } = await webhookEngine(telegram, { secret }));
+    await eventually(() => telegram.webhook()?.url === url, { what: 'the webhook registration' });
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.stop();
+    await telegram?.close();
+  });
+
+  it('registers the URL with its secret and answers the updates Telegram posts', async () => {
+    expect(telegram.webhook()).toEqual({ url, secretToken: secret });
+    const update = telegram.userSends({ from: { id: 301, username: 'dave' }, text: 'hello hook' });
+    await eventually(() => telegram.chatMessages(301).some((m) => !m.text.endsWith('…')), { what: 'the reply' });
+    expect(telegram.chatMessages(301)).toHaveLength(1);
+    expect(telegram.webhookDeliveries().filter((d) => d.updateId === update.update_id).map((d) => d.status)).toEqual([200]);
+  });
+
+  it('answers a redelivered update once', async () => {
+    const update = telegram.userSends({ from: { id: 302 }, text: 'first' });
+    await eventually(() => telegram.chatMessages(302).some((m) => !m.text.endsWith('…')), { what: 'the first reply' });
+    telegram.redeliver(update);
+    telegram.userSends({ from: { id: 302 }, text: 'second' });
+    await eventually(() => telegram.chatMessages(302).length === 2 && !telegram.chatMessages(302)[1]!.text.endsWith('…'), {
+      what: 'the second reply',
+    });
+    expect(telegram.webhookDeliveries().filter((d) => d.updateId === update.update_id)).toHaveLength(2);
+    expect(telegram.chatMessages(302)).toHaveLength(2);
+  });
+
+  it('refuses a missing or wrong secret with 401 and signals nothing', async () => {
+    const update = { update_id: 990_001, message: { message_id: 1, date: 0, chat: { id: 303, type: 'private' }, from: { id: 303, is_bot: false, first_name: 'Eve' }, text: 'let me in' } };
+    const attempts: Record<string, string>[] = [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': `${secret}x` }];
+    for (const headers of attempts) {
+      const response = await postUpdate(url, update, headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+    await expect(engine.temporal.workflow.getHandle('telegram:303').describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('rejects a body that is not an update with 400', async () => {
+    const response = await postUpdate(url, { hello: 'world' }, { 'x-telegram-bot-api-secret-token': secret });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/update_id/);
+  });
+});
+
+describe('the Telegram webhook without a configured secret, with Temporal down', () => {
+  let telegram: TelegramServer;
+  const keyPrefix = `test-hook-${Date.now()}:`;
+
+  beforeAll(async () => {
+    telegram = await startTelegramServer({ botUsername: 'down_bot' });
+  });
+  afterAll(async () => {
+    await telegram?.close();
+  });
+
+  it('generates a secret, keeps it across restarts, and answers non-2xx while Temporal is unreachable', async () => {
+    const deadTemporal = `127.0.0.1:${await freePort()}`;
+    const first = await webhookEngine(telegram, { temporalAddress: deadTemporal, keyPrefix });
+    let generated: string | undefined;
+    try {
+      generated = await eventually(() => telegram.webhook()?.secretToken, { what: 'the registered secret' });
+      expect(generated.length).toBeGreaterThanOrEqual(32);
+      const update = { update_id: 990_002, message: { message_id: 1, date: 0, chat: { id: 304, type: 'private' }, from: { id: 304, is_bot: false, first_name: 'Fay' }, text: 'anyone?' } };
+      const response = await postUpdate(first.url, update, { 'x-telegram-bot-api-secret-token': generated });
+      // Telegram redelivers anything but 2xx.
+      expect(response.status).toBe(503);
+    } finally {
+      await first.engine.stop();
+    }
+    const second = await webhookEngine(telegram, { temporalAddress: deadTemporal, keyPrefix });
+    try {
+      await eventually(() => telegram.calls('getWebhookInfo').length >= 2, { what: 'the second start-up' });
+      // The URL changed (a new port), so it registers again, with the secret it kept.
+      await eventually(() => telegram.webhook()?.url === second.url, { what: 'the new registration' });
+      expect(telegram.webhook()?.secretToken).toBe(generated);
+    } finally {
+      await second.engine.stop();
+    }
+  }, 60_000);
+});
