@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
+import { recordingHistories, saveHistories } from './support/histories';
 import { startOpenAiServer, type ChatCompletionBody, type OpenAiServer } from './support/openai-server';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
 import { longAnswer } from './support/telegram-answers';
@@ -39,6 +40,12 @@ describe('the Telegram channel (long polling)', () => {
     });
   }, 60_000);
   afterAll(async () => {
+    if (recordingHistories()) {
+      // Telegram turns (preview, parts), commands with a reset, a group: for the replay test.
+      for (const [chat, name] of [[101, 'telegram-chat'], [103, 'telegram-long'], [106, 'telegram-commands'], [-1009, 'telegram-group']] as const) {
+        await saveHistories(engine.temporal, `telegram:${chat}`, name);
+      }
+    }
     await engine?.stop();
     await telegram?.close();
     await model?.close();
