@@ -18,6 +18,7 @@ import { splitMessage } from '../channels/telegram/split-message';
 import { RateLimitedError, RefusedError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Reply } from '../workflows/messages';
+import type { StoredEvent } from '../lib/conversation-events';
 import type { ConversationEventReader, OutboxOptions, SentPart, TelegramOutbox, TelegramReplyLedger } from './ports';
 
 export interface TelegramReplyDeps {
@@ -25,6 +26,8 @@ export interface TelegramReplyDeps {
   ledger: TelegramReplyLedger;
   events: ConversationEventReader;
   logger: Logger;
+  /** Live previews one worker runs at once (default 100); beyond it chats see "typing…" and then the answer. */
+  maxLivePreviews?: number;
 }
 
 export interface PreviewTelegramReplyInput {
@@ -41,94 +44,125 @@ export interface SendTelegramReplyInput {
 
 /** Telegram shows "typing…" for about 5 s per chat action. */
 const typingEveryMs = 4_000;
+/** How often the preview looks for new tokens (a plain read: no Redis connection is held while it waits). */
+const pollEveryMs = 250;
 /** The preview shows at most this much (the final edit shows the first part in full, the rest follows). */
 const previewChars = 4_000;
-/** A lock holder that died leaves the lock for at most this long. */
-const lockTtlMs = 10_000;
-/** A preview never outlives the longest model call. */
-const previewLimitMs = 5 * 60_000;
+/** A lock holder that died leaves the lock for at most this long (longer than one Telegram request may take). */
+const lockTtlMs = 30_000;
+/** A preview ends before its activity's start-to-close timeout (5 minutes), so it never times out into a retry. */
+const previewLimitMs = 4.5 * 60_000;
 const emptyAnswer = '(The model returned an empty answer.)';
 
 export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
   const { outbox, ledger, events, logger } = deps;
+  const maxLivePreviews = deps.maxLivePreviews ?? 100;
+  let livePreviews = 0;
 
-  async function previewTelegramReply({ conversationId, replyId, sinceMs }: PreviewTelegramReplyInput): Promise<void> {
-    const context = Context.current();
-    const chatId = telegramChatId(conversationId);
+  async function previewTelegramReply(input: PreviewTelegramReplyInput): Promise<void> {
+    const chatId = telegramChatId(input.conversationId);
+    // Previews share the worker's activity slots with final deliveries: past the cap, a chat gets "typing…" only.
+    if (livePreviews >= maxLivePreviews) {
+      await outbox.typing(chatId).catch(() => undefined);
+      return;
+    }
+    livePreviews++;
+    const beating = keepBeating();
+    try {
+      await streamPreview(chatId, input);
+    } finally {
+      clearInterval(beating);
+      livePreviews--;
+    }
+  }
+
+  async function streamPreview(chatId: number, { conversationId, replyId, sinceMs }: PreviewTelegramReplyInput): Promise<void> {
+    const { cancellationSignal } = Context.current();
     const owner = randomUUID();
     const stopAt = Date.now() + previewLimitMs;
+    const answer = new StreamedAnswer(replyId);
     let cursor = `${Math.max(0, sinceMs)}-0`;
-    let text = '';
     let shown = '';
     let typingAt = 0;
-    while (Date.now() < stopAt && !context.cancellationSignal.aborted) {
-      context.heartbeat();
+    let nextTryAt = 0;
+    while (Date.now() < stopAt && !cancellationSignal.aborted) {
       if (await ledger.isFinal(replyId)) return;
-      if (!text.trim() && Date.now() >= typingAt) {
+      if (!answer.text.trim() && Date.now() >= typingAt) {
         typingAt = Date.now() + typingEveryMs;
         await outbox.typing(chatId).catch((error: unknown) => logger.debug({ err: error }, 'typing action failed'));
       }
-      for (const event of await events.readEvents(conversationId, cursor, { blockMs: 500 })) {
+      const batch = await events.readEvents(conversationId, cursor, { count: 500 });
+      for (const event of batch) {
         cursor = event.id;
-        if (event.type === 'token' && event.replyId === replyId) text += event.text;
-        if (event.type === 'restart' && event.replyId === replyId) text = '';
-        if (event.type === 'reply' && event.reply.replyId === replyId) return;
+        if (answer.take(event) === 'final') return;
       }
-      if (!text.trim()) continue;
       // Past the first part's length the preview stays as it is; the final delivery shows the rest.
-      const preview = `${text.slice(0, previewChars)} …`;
-      if (preview === shown) continue;
-      const outcome = await showPreview(chatId, replyId, owner, preview);
-      if (outcome === 'stop') return;
-      if (outcome === 'shown') shown = preview;
+      const preview = `${answer.text.slice(0, previewChars)} …`;
+      if (answer.text.trim() && preview !== shown && Date.now() >= nextTryAt) {
+        const outcome = await showPreview(chatId, replyId, owner, preview);
+        if (outcome.kind === 'stop') return;
+        if (outcome.kind === 'shown') shown = preview;
+        else nextTryAt = Date.now() + outcome.waitMs;
+      }
+      if (batch.length === 0) await sleep(pollEveryMs);
     }
   }
 
   /** One send or edit of the preview, unless the chat's turn has not come yet or the final edit owns the message. */
-  async function showPreview(chatId: number, replyId: string, owner: string, preview: string): Promise<'shown' | 'skipped' | 'stop'> {
-    if (!(await ledger.tryLock(replyId, owner, lockTtlMs))) return 'skipped';
+  async function showPreview(chatId: number, replyId: string, owner: string, preview: string): Promise<PreviewOutcome> {
+    if (!(await ledger.tryLock(replyId, owner, lockTtlMs))) return { kind: 'later', waitMs: pollEveryMs };
     try {
-      if (await ledger.isFinal(replyId)) return 'stop';
+      if (await ledger.isFinal(replyId)) return { kind: 'stop' };
       const first = (await ledger.parts(replyId)).get(0);
       // An earlier preview attempt died mid-send: leave the message to the final delivery, which counts it.
-      if (first === 'pending') return 'stop';
+      if (first === 'pending') return { kind: 'stop' };
       const options = { plain: true, maxWaitMs: 0 };
       if (first === undefined) await sendOnce(chatId, replyId, 0, preview, options);
-      else if (!(await outbox.edit(chatId, first, preview, options))) return 'stop';
-      return 'shown';
+      else if (!(await outbox.edit(chatId, first, preview, options))) return { kind: 'stop' };
+      return { kind: 'shown' };
     } catch (error) {
-      if (error instanceof RateLimitedError) return 'skipped';
-      if (error instanceof RefusedError) return 'stop';
+      // The chat's turn has not come (pacing, or a 429's retry_after): try again when it has.
+      if (error instanceof RateLimitedError) return { kind: 'later', waitMs: error.retryAfterMs };
+      if (error instanceof RefusedError) return { kind: 'stop' };
       throw error;
     } finally {
-      await ledger.unlock(replyId, owner);
+      await release(replyId, owner);
     }
   }
 
   async function sendTelegramReply({ conversationId, reply }: SendTelegramReplyInput): Promise<{ messageIds: number[] }> {
-    const context = Context.current();
     const chatId = telegramChatId(conversationId);
-    const owner = randomUUID();
-    await ledger.markFinal(reply.replyId);
-    // The preview may be editing right now: wait for its edit to land, so the final text is the last one.
-    while (!(await ledger.tryLock(reply.replyId, owner, lockTtlMs))) {
-      context.heartbeat();
-      await sleep(100);
+    const beating = keepBeating();
+    try {
+      await ledger.markFinal(reply.replyId);
+      return await deliverAll(chatId, reply);
+    } catch (error) {
+      throw asActivityFailure(error);
+    } finally {
+      clearInterval(beating);
     }
+  }
+
+  /** Every part, under the reply's lock: the preview may be editing right now, and the final text must land last. */
+  async function deliverAll(chatId: number, reply: Reply): Promise<{ messageIds: number[] }> {
+    const owner = randomUUID();
+    while (!(await ledger.tryLock(reply.replyId, owner, lockTtlMs))) await sleep(100);
     try {
       const parts = splitMessage(reply.text);
       const sent = await ledger.parts(reply.replyId);
       const messageIds: number[] = [];
       for (const [index, part] of (parts.length > 0 ? parts : [emptyAnswer]).entries()) {
-        context.heartbeat();
         messageIds.push(await deliverPart(chatId, reply.replyId, index, part, sent.get(index)));
       }
       return { messageIds };
-    } catch (error) {
-      throw asActivityFailure(error);
     } finally {
-      await ledger.unlock(reply.replyId, owner);
+      await release(reply.replyId, owner);
     }
+  }
+
+  /** A failed unlock must not hide what happened under the lock: the lock expires by itself. */
+  async function release(replyId: string, owner: string): Promise<void> {
+    await ledger.unlock(replyId, owner).catch((error: unknown) => logger.warn({ err: error, replyId }, 'telegram: unlock failed'));
   }
 
   async function deliverPart(chatId: number, replyId: string, index: number, part: string, known: SentPart | undefined): Promise<number> {
@@ -165,6 +199,37 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
 }
 
 export type TelegramReplyActivities = ReturnType<typeof createTelegramReplyActivities>;
+
+type PreviewOutcome = { kind: 'shown' } | { kind: 'stop' } | { kind: 'later'; waitMs: number };
+
+/**
+ * The answer as the model streams it, rebuilt from the event stream: a `restart` (a retried model attempt)
+ * discards the text so far, and tokens of an older attempt that arrive late are ignored.
+ */
+class StreamedAnswer {
+  text = '';
+  private attempt = 0;
+
+  constructor(private readonly replyId: string) {}
+
+  take(event: StoredEvent): 'final' | undefined {
+    if (event.type === 'reply') return event.reply.replyId === this.replyId ? 'final' : undefined;
+    if (event.replyId !== this.replyId || event.attempt < this.attempt) return undefined;
+    if (event.attempt > this.attempt || event.type === 'restart') {
+      this.attempt = event.attempt;
+      this.text = '';
+    }
+    if (event.type === 'token') this.text += event.text;
+    return undefined;
+  }
+}
+
+/** Heartbeats every 2 s while an activity runs, also while it waits on Telegram or for a lock. */
+function keepBeating(): NodeJS.Timeout {
+  const context = Context.current();
+  context.heartbeat();
+  return setInterval(() => context.heartbeat(), 2_000);
+}
 
 /** `telegram:<chat id>` → the chat id. */
 export function telegramChatId(conversationId: string): number {

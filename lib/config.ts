@@ -108,10 +108,11 @@ const schema = z.strictObject({
   }).prefault({}),
   telegram: z.strictObject({
     /** The bot's token from BotFather; unset: no Telegram channel. */
-    token: z.string().min(1).optional(),
+    token: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'expected a bot token as BotFather gives it (123456:ABC-…)').optional(),
     /** Another Bot API server: a self-hosted telegram-bot-api, or the test server. */
     apiRoot: z.url().default('https://api.telegram.org'),
-    commandPrefix: z.string().min(1).max(3).default('/'),
+    /** Punctuation only, so that no ordinary word can read as a command. */
+    commandPrefix: z.string().regex(/^[^\sA-Za-z0-9]{1,3}$/, 'use 1-3 punctuation characters, e.g. "/" or "!"').default('/'),
     /** Bot-wide sends per second across all workers (Telegram allows about 30). */
     sendsPerSecond: z.coerce.number().positive().max(30).default(25),
     /** Gap between two sends or edits in one private chat (Telegram: about one message per second). */
@@ -228,6 +229,9 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   if (usingDevProvider) config.model.providers.push(devProvider);
   for (const p of config.model.providers) {
     if (p.type === 'openai-compatible' && !p.endpoint) problems.push(`model provider ${p.name}: endpoint is required`);
+  }
+  if (config.telegram.webhook.url && !config.telegram.token) {
+    problems.push('TELEGRAM_WEBHOOK_URL (telegram.webhook.url) needs TELEGRAM_BOT_TOKEN (telegram.token)');
   }
   if (config.encryption.keys) {
     try {

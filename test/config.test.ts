@@ -60,6 +60,26 @@ describe('configuration', () => {
     expect(problems).toMatch(/temperature/);
   });
 
+  it('when the Telegram settings are wrong then each problem names its variable', () => {
+    const env = files('telegram:\n  command_prefix: "go"\n', '');
+    const problems = () => {
+      try {
+        loadConfig({ ...env, TELEGRAM_BOT_TOKEN: 'not a token', TELEGRAM_WEBHOOK_SECRET: 'has spaces' });
+      } catch (e) {
+        return (e as ConfigError).problems.join('\n');
+      }
+      return '';
+    };
+    expect(problems()).toMatch(/telegram\.token \(TELEGRAM_BOT_TOKEN\): expected a bot token/);
+    expect(problems()).toMatch(/telegram\.commandPrefix: use 1-3 punctuation/);
+    expect(problems()).toMatch(/TELEGRAM_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ ...files('', ''), TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook' })).toThrow(
+      /TELEGRAM_WEBHOOK_URL \(telegram\.webhook\.url\) needs TELEGRAM_BOT_TOKEN/,
+    );
+    const config = loadConfig({ ...files('', ''), TELEGRAM_BOT_TOKEN: '123456:ABC-def_1' });
+    expect(config.telegram).toMatchObject({ token: '123456:ABC-def_1', apiRoot: 'https://api.telegram.org', commandPrefix: '/' });
+  });
+
   it('when a named config file is missing then it says which', () => {
     expect(() => loadConfig({ MODEL_CONFIG: '/nonexistent/model.yaml' })).toThrow(/\/nonexistent\/model.yaml: file not found/);
   });

@@ -41,6 +41,15 @@ describe('ConversationState', () => {
     expect(state.acceptMessage(message('d'))).toBe('duplicate');
   });
 
+  it('when the same reset request arrives twice then the context is reset once', () => {
+    const state = new ConversationState(settings);
+    expect(state.acceptReset('tg:9')).toBe('accepted');
+    expect(state.acceptReset('tg:9')).toBe('duplicate');
+    expect(state.takeNext()).toEqual({ kind: 'reset' });
+    expect(state.takeNext()).toEqual({ kind: 'none' });
+    expect(state.snapshot('c').counters.duplicatesIgnored).toBe(1);
+  });
+
   it('when several messages wait then one turn takes them all, stopping at a reset', () => {
     const state = new ConversationState(settings);
     state.acceptMessage(message('a'));

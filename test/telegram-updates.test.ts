@@ -37,10 +37,14 @@ describe('reading a Telegram update', () => {
   });
 
   it('reads commands with the configured prefix, addressed to this bot or to none', () => {
-    expect(readUpdate(update({ text: '/Status' }), me, '/').intent).toEqual({ kind: 'command', name: 'status', args: '' });
-    expect(readUpdate(update({ text: '/reset@helper_bot now' }), me, '/').intent).toEqual({ kind: 'command', name: 'reset', args: 'now' });
+    expect(readUpdate(update({ text: '/Status' }), me, '/').intent).toEqual({ kind: 'command', name: 'status'});
+    expect(readUpdate(update({ text: '/reset@helper_bot now' }), me, '/').intent).toEqual({ kind: 'command', name: 'reset'});
     expect(readUpdate(update({ text: '/reset@other_bot' }), me, '/').intent.kind).toBe('ignore');
-    expect(readUpdate(update({ text: '!help' }), me, '!').intent).toEqual({ kind: 'command', name: 'help', args: '' });
+    // In a group an unknown command without @this_bot is someone else's; a known one or an addressed one is ours.
+    expect(readUpdate(update({ chat: group, text: '/roll' }), me, '/').intent.kind).toBe('ignore');
+    expect(readUpdate(update({ chat: group, text: '/roll@helper_bot' }), me, '/').intent).toEqual({ kind: 'command', name: 'roll' });
+    expect(readUpdate(update({ chat: group, text: '/status' }), me, '/').intent).toEqual({ kind: 'command', name: 'status' });
+    expect(readUpdate(update({ text: '!help' }), me, '!').intent).toEqual({ kind: 'command', name: 'help'});
     // With "!" as the prefix a slash is just text.
     expect(readUpdate(update({ text: '/help' }), me, '!').intent).toEqual({ kind: 'message', text: '/help' });
   });

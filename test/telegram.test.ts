@@ -116,16 +116,18 @@ describe('the Telegram channel (long polling)', () => {
     ).finally(() => model.setDelayMs(5));
     expect(shown(telegram, 104)).toEqual(['answered: storm 1']);
     expect(shown(telegram, 105)).toEqual(['answered: storm 2']);
-    // Once a 429 was answered, no send or edit (to any chat) started before its retry_after had passed; requests
-    // already on their way when it was answered (within inFlightMs) are the only exception.
+    // Once a 429 was answered, nothing went to that chat before its retry_after had passed; requests already on
+    // their way when it was answered (within inFlightMs) are the only exception.
     const inFlightMs = 200;
     const calls = telegram.calls().filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText');
     const limited = calls.filter((c) => c.errorCode === 429);
     // Every injected 429 on sendMessage was met (edits are fewer when a reply is short).
     expect(limited.filter((c) => c.method === 'sendMessage')).toHaveLength(3);
     for (const refusal of limited) {
-      const tooEarly = calls.filter((c) => c.at > refusal.at + inFlightMs && c.at < refusal.at + 1000 - 20);
-      expect(tooEarly, `calls within retry_after of the 429 at ${refusal.at}`).toEqual([]);
+      const tooEarly = calls.filter(
+        (c) => c.params.chat_id === refusal.params.chat_id && c.at > refusal.at + inFlightMs && c.at < refusal.at + 1000 - 20,
+      );
+      expect(tooEarly, `calls to chat ${String(refusal.params.chat_id)} within retry_after of its 429`).toEqual([]);
     }
   }, 90_000);
 

@@ -107,13 +107,16 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
     namespace: config.temporal.namespace,
     taskQueue: telegramTaskQueue(config.temporal.taskQueue),
     activities: createTelegramReplyActivities({
-      outbox: new GrammyOutbox(new Api(token!, { apiRoot }), pacer, telegramLogger),
+      // A request that hangs gives up well within the reply lock's 30 s, so a slow edit cannot land after the final one.
+      outbox: new GrammyOutbox(new Api(token!, { apiRoot, timeoutSeconds: 10 }), pacer, telegramLogger),
       ledger: new RedisReplyLedger(redis, config.redis.keyPrefix),
       events,
       logger: telegramLogger,
     }),
     dataConverter: dataConverterFor(keyRingOf(config)),
     maxTaskQueueActivitiesPerSecond: sendsPerSecond,
+    // Previews (at most 100 per worker) wait on the model most of the time; final deliveries always find a slot.
+    maxConcurrentActivityTaskExecutions: 200,
     shutdownGraceTime: '10 seconds',
   });
 }

@@ -54,6 +54,9 @@ export const telegramPreview: ActivityOptions = {
 export const telegramDelivery: ActivityOptions = {
   // A few parts, each waiting at most 5 s for the chat's turn; longer waits (a 429) go back to the retry policy.
   startToCloseTimeout: '1 minute',
+  // A Telegram outage of hours (or a revoked token) must not hold the conversation forever; the reply stays in
+  // the transcript and the operator view names the problem.
+  scheduleToCloseTimeout: '6 hours',
   // It heartbeats between parts and while waiting for the preview's lock: a killed worker is noticed fast.
   heartbeatTimeout: '10 seconds',
   retry: {

@@ -83,9 +83,20 @@ export class ConversationState {
     return 'accepted';
   }
 
-  acceptReset(requestId: string): void {
+  /** Queues a reset unless its request id was seen before (a redelivered `/reset` resets once). */
+  acceptReset(requestId: string): 'accepted' | 'duplicate' | 'malformed' {
     this.signalsThisRun++;
+    if (typeof requestId !== 'string') {
+      this.counters.malformedIgnored++;
+      return 'malformed';
+    }
+    if (this.seen.has(requestId)) {
+      this.counters.duplicatesIgnored++;
+      return 'duplicate';
+    }
+    this.remember(requestId);
     this.inbox.push({ kind: 'reset', requestId });
+    return 'accepted';
   }
 
   hasWork(): boolean {

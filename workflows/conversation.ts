@@ -46,7 +46,9 @@ export async function conversation(input: ConversationInput): Promise<void> {
   setHandler(messageSignal, (message) => {
     if (state.acceptMessage(message) === 'malformed') log.warn('ignored a malformed message signal');
   });
-  setHandler(resetSignal, (request) => state.acceptReset(request.requestId));
+  setHandler(resetSignal, (request) => {
+    if (state.acceptReset(request?.requestId) === 'malformed') log.warn('ignored a malformed reset signal');
+  });
   setHandler(snapshotQuery, () => state.snapshot(conversationId));
 
   const runShouldEnd = () => state.shouldContinueAsNew(workflowInfo().continueAsNewSuggested);
@@ -102,11 +104,11 @@ export async function conversation(input: ConversationInput): Promise<void> {
     if (channel === 'telegram') previewInTelegram(replyId);
     const reply = await answer(messages, replyId);
     state.recordTurn(messages, reply);
-    if (channel === 'telegram') await sendToTelegram(reply);
-    // Every channel's replies go on the event stream too: the history and SSE APIs read them from there.
+    // Every channel's replies go on the event stream: the history and SSE APIs read them from there.
     await durable.deliverReply.executeWithOptions({ summary: `deliver the reply to turn ${state.turnCount}` }, [
       { channel, conversationId, reply },
     ]);
+    if (channel === 'telegram') await sendToTelegram(reply);
     await foldContext();
     state.status = 'waiting';
     showOperators(state);
@@ -127,10 +129,10 @@ export async function conversation(input: ConversationInput): Promise<void> {
     try {
       await telegram.delivery.sendTelegramReply.executeWithOptions({ summary }, [{ conversationId, reply }]);
     } catch (error) {
-      // Only a refusal ends it (the user blocked the bot, the chat is gone): the reply stays in the transcript.
-      if (!(error instanceof ActivityFailure)) throw error;
-      state.lastProblem = `Telegram refused the reply to turn ${state.turnCount}: ${error.cause?.message}`;
-      log.warn('telegram refused the reply', { replyId: reply.replyId, cause: error.cause?.message });
+      // A refusal (the user blocked the bot, the chat is gone) or hours of outage end it; the reply stays in the transcript.
+      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+      state.lastProblem = `the reply to turn ${state.turnCount} could not be sent to Telegram: ${error.cause?.message}`;
+      log.warn('telegram reply not delivered', { replyId: reply.replyId, cause: error.cause?.message });
     }
   }
 

@@ -2,16 +2,17 @@
  * The grammY edge: turns each update into a conversation call (a `message` or `reset` signal) and answers the
  * few things that need no model (commands, non-text messages) itself. No model call, no waiting for a reply.
  *
- * An update may arrive twice (polling after a restart, webhook redelivery). Messages are deduplicated by the
- * workflow (`tg:<update_id>`); the edge's own answers are claimed once per update in Redis first, so a repeat
- * never answers twice (a crash between the claim and the answer loses that one answer; the user can ask again).
+ * An update may arrive twice (polling after a restart, webhook redelivery). Messages and resets are deduplicated
+ * by the workflow (`tg:<update_id>`); the edge's own answers are claimed once per update in Redis, so a repeat
+ * never answers twice. Only a failure to reach the workflow gives an update back for another try: a command
+ * answer Telegram refuses is logged and dropped, so it can never hold up the updates behind it.
  */
-import { Bot, type Context } from 'grammy';
-import type { Conversations } from '../../lib/conversations';
+import { Bot, GrammyError, type Context } from 'grammy';
+import type { ConversationRef, Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
-import { helpText, resetText, restingText, statusText, textOnlyText, unknownCommandText } from './commands';
-import { readUpdate, type ReadUpdate } from './read-update';
+import { helpText, resetText, restingText, statusText, statusUnavailableText, textOnlyText, unknownCommandText } from './commands';
+import { readUpdate } from './read-update';
 
 export interface TelegramEdgeDeps {
   conversations: Conversations;
@@ -31,50 +32,86 @@ export function createTelegramBot(token: string, apiRoot: string, deps: Telegram
 }
 
 async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
-  const { conversations, commandPrefix: prefix, logger } = deps;
-  const read = readUpdate(ctx.update, ctx.me, prefix);
+  const { conversations, logger } = deps;
+  const read = readUpdate(ctx.update, ctx.me, deps.commandPrefix);
   const { intent, conversation, messageId } = read;
   if (!conversation || intent.kind === 'ignore') {
     logger.debug({ updateId: ctx.update.update_id, reason: intent.kind === 'ignore' ? intent.reason : 'no chat' }, 'telegram update ignored');
     return;
   }
   logger.info({ conversationId: conversation.id, messageId, intent: intent.kind }, 'telegram update');
-  switch (intent.kind) {
-    case 'message':
-      return conversations.send(conversation, { messageId, text: intent.text, receivedAt: new Date().toISOString() });
-    case 'unsupported':
-      return answerOnce(ctx, read, deps, async () => textOnlyText);
-    case 'command':
-      return answerOnce(ctx, read, deps, async () => {
-        switch (intent.name) {
-          case 'start':
-          case 'help':
-            return helpText(prefix);
-          case 'reset':
-            await conversations.reset(conversation, messageId);
-            return resetText;
-          case 'status':
-            return (await conversations.runState(conversation.id)) === 'running'
-              ? statusText(await conversations.snapshot(conversation.id))
-              : restingText;
-          default:
-            return unknownCommandText(prefix, intent.name);
-        }
-      });
+  if (intent.kind === 'message') {
+    return conversations.send(conversation, { messageId, text: intent.text, receivedAt: new Date().toISOString() });
+  }
+  const answered = new AnswerClaim(deps, messageId);
+  if (await answered.before()) {
+    logger.info({ messageId }, 'telegram update answered before; not again');
+    return;
+  }
+  const text = intent.kind === 'unsupported' ? textOnlyText : await runCommand(intent.name, conversation, messageId, deps);
+  if (!(await answered.claim())) return;
+  try {
+    await ctx.reply(text);
+  } catch (error) {
+    // Telegram answered (the user blocked the bot, the bot may not write here): retrying cannot help.
+    if (error instanceof GrammyError) {
+      logger.warn({ messageId, error: error.description }, 'telegram refused the answer to a command');
+      return;
+    }
+    // The request may not have arrived: give the update back for another try.
+    await answered.release();
+    throw error;
   }
 }
 
-/** Acts and answers once per update: the claim comes first and is released again when acting or answering fails. */
-async function answerOnce(ctx: Context, read: ReadUpdate, deps: TelegramEdgeDeps, act: () => Promise<string>): Promise<void> {
-  const key = `${deps.keyPrefix}tg:answered:${read.messageId}`;
-  if ((await deps.redis.set(key, '1', 'EX', answeredTtlSeconds, 'NX')) !== 'OK') {
-    deps.logger.info({ messageId: read.messageId }, 'telegram update answered before; not again');
-    return;
+/** The answer to a command. Only `reset` must reach the workflow: its failure gives the update back for a retry. */
+async function runCommand(name: string, conversation: ConversationRef, messageId: string, deps: TelegramEdgeDeps): Promise<string> {
+  const { conversations, commandPrefix: prefix } = deps;
+  switch (name) {
+    case 'start':
+    case 'help':
+      return helpText(prefix);
+    case 'reset':
+      // The workflow drops a repeated reset (same request id), so a redelivered /reset resets once.
+      await conversations.reset(conversation, messageId);
+      return resetText;
+    case 'status':
+      return statusOf(conversation.id, deps);
+    default:
+      return unknownCommandText(prefix, name);
   }
+}
+
+async function statusOf(conversationId: string, deps: TelegramEdgeDeps): Promise<string> {
   try {
-    await ctx.reply(await act());
+    if ((await deps.conversations.runState(conversationId)) !== 'running') return restingText;
+    return statusText(await deps.conversations.snapshot(conversationId));
   } catch (error) {
-    await deps.redis.del(key);
-    throw error;
+    deps.logger.warn({ err: error, conversationId }, 'telegram /status: the conversation did not answer');
+    return statusUnavailableText;
+  }
+}
+
+/**
+ * The edge answers each update at most once: a Redis key per update, claimed just before the answer is sent
+ * (a crash between the claim and the send loses that one answer; the user can ask again).
+ */
+class AnswerClaim {
+  private readonly key: string;
+
+  constructor(private readonly deps: TelegramEdgeDeps, messageId: string) {
+    this.key = `${deps.keyPrefix}tg:answered:${messageId}`;
+  }
+
+  async before(): Promise<boolean> {
+    return (await this.deps.redis.exists(this.key)) === 1;
+  }
+
+  async claim(): Promise<boolean> {
+    return (await this.deps.redis.set(this.key, '1', 'EX', answeredTtlSeconds, 'NX')) === 'OK';
+  }
+
+  async release(): Promise<void> {
+    await this.deps.redis.del(this.key);
   }
 }

@@ -13,7 +13,8 @@ import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import { createTelegramBot } from './bot';
 import { syncCommands } from './commands';
-import { allowedUpdates, backoffMs, startPolling, type Poller } from './polling';
+import { allowedUpdates, startPolling, type Poller } from './polling';
+import { retryUntilStopped } from './retry';
 
 /** What the webhook route needs. */
 export interface TelegramWebhook {
@@ -65,20 +66,13 @@ export function startTelegramChannel(token: string, deps: TelegramChannelDeps): 
     const key = `${keyPrefix}tg:webhook-registered`;
     const info = await bot.api.getWebhookInfo();
     if (info.url === url && (await redis.get(key)) === fingerprint) return;
-    await bot.api.setWebhook(url, { secret_token: token, allowed_updates: [...allowedUpdates] });
+    // One connection at a time: Telegram then delivers a chat's updates in order, as long polling does.
+    await bot.api.setWebhook(url, { secret_token: token, allowed_updates: [...allowedUpdates], max_connections: 1 });
     await redis.set(key, fingerprint);
   }
 
-  const prepared = (async () => {
-    for (let failures = 1; !stopping.signal.aborted; failures++) {
-      try {
-        return await prepare();
-      } catch (error) {
-        logger.warn({ err: error, failures }, 'telegram: start-up step failed; retrying');
-        await sleep(backoffMs(failures), undefined, { signal: stopping.signal }).catch(() => undefined);
-      }
-    }
-  })();
+  // Start-up steps that need Telegram retry in the background: the API serves meanwhile.
+  const prepared = retryUntilStopped('start-up', prepare, { signal: stopping.signal, logger });
 
   return {
     ...(webhook.url

@@ -1,8 +1,9 @@
 /**
  * grammY adapter for the TelegramOutbox port: sends and edits through the Bot API, paced by TelegramPacer,
  * rendering Markdown as Telegram HTML and falling back to plain text when Telegram rejects the formatting.
- * No auto-retry here: a 429 pauses the bot and surfaces as RateLimitedError, so Temporal's retry policy (with
- * the `retry_after` as the next delay) stays in charge.
+ * No auto-retry here: a 429 pauses the chat and surfaces as RateLimitedError, so Temporal's retry policy (with
+ * the `retry_after` as the next delay) stays in charge. Errors leave here as the project's own (RateLimitedError,
+ * RefusedError, plain Error): grammY's errors carry the request, message text included, into logs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GrammyError, type Api } from 'grammy';
@@ -44,20 +45,20 @@ export class GrammyOutbox implements TelegramOutbox {
       );
       return true;
     } catch (error) {
-      if (isTelegramError(error, 400, 'message is not modified')) return true;
-      if (isTelegramError(error, 400, 'message to edit not found')) return false;
+      if (error instanceof NotModified) return true;
+      if (error instanceof MessageGone) return false;
       throw error;
     }
   }
 
-  /** Sends as HTML; when Telegram cannot parse it, once more as the plain Markdown text. */
+  /** Sends as HTML; when Telegram rejects that (formatting it cannot parse, a part that renders empty), as the plain text. */
   private async formatted<T>(chatId: number, text: string, options: OutboxOptions, request: (content: Content) => Promise<T>): Promise<T> {
     if (options.plain) return this.paced(chatId, options, () => request({ text }));
     try {
       return await this.paced(chatId, options, () => request({ text: renderTelegramHtml(text), parse_mode: 'HTML' }));
     } catch (error) {
       if (!(error instanceof FormattingRejected)) throw error;
-      this.logger.warn({ chatId, reason: error.message }, 'telegram rejected the formatting; sending plain text');
+      this.logger.warn({ chatId, reason: error.message }, 'telegram rejected the formatted text; sending it plain');
       return this.paced(chatId, options, () => request({ text }));
     }
   }
@@ -67,11 +68,20 @@ export class GrammyOutbox implements TelegramOutbox {
     try {
       return await request();
     } catch (error) {
-      if (isTelegramError(error, 400, "can't parse entities")) throw new FormattingRejected((error as GrammyError).description);
-      if (isTelegramError(error, 400, 'message is not modified') || isTelegramError(error, 400, 'message to edit not found')) {
-        throw error;
+      if (!(error instanceof GrammyError)) throw error;
+      if (error.error_code === 429) {
+        const retryAfterMs = (error.parameters.retry_after ?? 1) * 1000;
+        await this.pacer.pause(chatId, retryAfterMs);
+        this.logger.warn({ chatId, retryAfterMs, method: error.method }, 'telegram: 429, pausing this chat');
+        throw new RateLimitedError('telegram', retryAfterMs);
       }
-      throw await this.translateAndPause(error);
+      if (error.error_code === 400 && notModified(error)) throw new NotModified();
+      if (error.error_code === 400 && messageGone(error)) throw new MessageGone();
+      if (error.error_code === 400 && !options.plain) throw new FormattingRejected(error.description);
+      // Telegram answered for good (blocked by the user, chat gone, no rights): retrying cannot help.
+      if (error.error_code === 400 || error.error_code === 403) throw new RefusedError(`telegram refused ${error.method}: ${error.description}`);
+      // Rethrown without grammY's error, whose payload holds the message text (errors get logged).
+      throw new Error(`telegram ${error.method} failed: ${error.error_code} ${error.description}`);
     }
   }
 
@@ -84,26 +94,16 @@ export class GrammyOutbox implements TelegramOutbox {
       await sleep(waitMs);
     }
   }
-
-  private async translateAndPause(error: unknown): Promise<unknown> {
-    if (error instanceof GrammyError && error.error_code === 429) {
-      const retryAfterMs = (error.parameters.retry_after ?? 1) * 1000;
-      await this.pacer.pause(retryAfterMs);
-      this.logger.warn({ retryAfterMs, method: error.method }, 'telegram: 429, pausing every send');
-      return new RateLimitedError('telegram', retryAfterMs);
-    }
-    return this.translate(error);
-  }
-
-  /** 400/403 (blocked by the user, chat gone, no rights) cannot get better by retrying; the rest may. */
-  private translate(error: unknown): unknown {
-    if (error instanceof GrammyError && (error.error_code === 400 || error.error_code === 403)) {
-      return new RefusedError(`telegram refused ${error.method}: ${error.description}`, { cause: error });
-    }
-    return error;
-  }
 }
 
-function isTelegramError(error: unknown, code: number, text: string): boolean {
-  return error instanceof GrammyError && error.error_code === code && error.description.includes(text);
+class NotModified extends Error {}
+class MessageGone extends Error {}
+
+function notModified(error: GrammyError): boolean {
+  return error.description.includes('message is not modified');
+}
+
+/** Deleted, or too old / not ours to edit: the preview has to become a new message. */
+function messageGone(error: GrammyError): boolean {
+  return error.method === 'editMessageText' && /message to edit not found|message can't be edited/.test(error.description);
 }

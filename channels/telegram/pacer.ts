@@ -1,8 +1,8 @@
 /**
  * Keeps the bot inside Telegram's limits across every worker, with Redis as the shared clock and counter:
  * at most `sendsPerSecond` sends/edits bot-wide, one per `privateChatGapMs` in a private chat and one per
- * `groupChatGapMs` in a group, and none at all while a 429's `retry_after` runs (one 429 pauses every worker,
- * so a flood is answered by silence, not by a retry storm).
+ * `groupChatGapMs` in a group, and nothing to a chat while a 429's `retry_after` runs for it (so a flood is
+ * answered by silence, not by a retry storm, and one busy group does not stall every other chat).
  */
 import type { Redis } from '../../lib/redis';
 
@@ -14,29 +14,27 @@ export interface PacerLimits {
 
 /**
  * Returns 0 and takes the slot when the chat may send now; else the milliseconds until it may.
- * KEYS: chat next-send time, bot-wide pause end, bot-wide `<second>:<count>`. ARGV: chat gap, sends per second.
+ * KEYS: the chat's next-send time, the bot-wide `<second>:<count>`. ARGV: chat gap (ms), sends per second.
  */
 const takeLua = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-if pause > now then return pause - now end
 local chat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if chat > now then return chat - now end
 local second = math.floor(now / 1000)
 local used = 0
-local window = redis.call('GET', KEYS[3])
+local window = redis.call('GET', KEYS[2])
 if window then
   local s, n = string.match(window, '(%d+):(%d+)')
   if tonumber(s) == second then used = tonumber(n) end
 end
 if used >= tonumber(ARGV[2]) then return (second + 1) * 1000 - now end
-redis.call('SET', KEYS[3], second .. ':' .. (used + 1), 'PX', 2000)
+redis.call('SET', KEYS[2], second .. ':' .. (used + 1), 'PX', 2000)
 redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 1000)
 return 0
 `;
 
-/** Extends the bot-wide pause to ARGV[1] ms from now (never shortens it). */
+/** Moves the chat's next-send time to ARGV[1] ms from now (never earlier than it was). */
 const pauseLua = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -52,20 +50,22 @@ export class TelegramPacer {
 
   /** 0 when `chatId` may send now (the slot is taken), else how long to wait. Group and channel ids are negative. */
   async tryTake(chatId: number): Promise<number> {
-    const gap = chatId < 0 ? this.limits.groupChatGapMs : this.limits.privateChatGapMs;
-    const waitMs = await this.redis.eval(
-      takeLua, 3, this.key(`chat:${chatId}`), this.key('pause'), this.key('window'), gap, this.limits.sendsPerSecond,
-    );
+    const gap = Math.ceil(chatId < 0 ? this.limits.groupChatGapMs : this.limits.privateChatGapMs);
+    const waitMs = await this.redis.eval(takeLua, 2, this.chatKey(chatId), this.key('window'), gap, this.limits.sendsPerSecond);
     return Number(waitMs);
   }
 
-  /** Telegram answered 429: no worker sends anything for `ms`. */
-  async pause(ms: number): Promise<void> {
-    await this.redis.eval(pauseLua, 1, this.key('pause'), Math.ceil(ms));
+  /** Telegram answered 429 for this chat: nothing goes to it for `ms`. */
+  async pause(chatId: number, ms: number): Promise<void> {
+    await this.redis.eval(pauseLua, 1, this.chatKey(chatId), Math.ceil(ms));
+  }
+
+  private chatKey(chatId: number): string {
+    return this.key(`chat:${chatId}`);
   }
 
   private key(name: string): string {
-    // One hash tag: the script touches a chat's key and the bot-wide keys together (one Cluster slot).
+    // One hash tag: the script touches a chat's key and the bot-wide window together (one Cluster slot).
     return `${this.keyPrefix}tg:{pace}:${name}`;
   }
 }

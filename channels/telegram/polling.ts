@@ -4,11 +4,12 @@
  * before any later one, so per-chat order holds and nothing is skipped. grammY's own `bot.start()` moves on
  * after a failed update, which would lose it; hence this loop.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BotError, GrammyError, type Bot } from 'grammy';
+import { BotError, type Bot } from 'grammy';
 import type { Logger } from '../../lib/logger';
+import { retryUntilStopped } from './retry';
 
-export const allowedUpdates = ['message', 'edited_message'] as const;
+/** Edits and everything else are not asked for at all. */
+export const allowedUpdates = ['message'] as const;
 
 export interface Poller {
   /** Stops after the update in hand (if any) and confirms what was handled. */
@@ -20,62 +21,37 @@ const pollTimeoutSeconds = 25;
 
 export function startPolling(bot: Bot, logger: Logger): Poller {
   const stopping = new AbortController();
-  const { signal } = stopping;
-  const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => undefined);
+  const retry = { signal: stopping.signal, logger };
+  // grammY types its signal parameter with the abort-controller polyfill's type; Node's own works the same.
+  type ApiSignal = Parameters<Bot['api']['getUpdates']>[1];
 
   async function poll(): Promise<void> {
     // getUpdates refuses to run while a webhook is set (an earlier run in webhook mode).
-    await retrying('deleteWebhook', () => bot.api.deleteWebhook());
+    await retryUntilStopped('deleteWebhook', () => bot.api.deleteWebhook(), retry);
     let offset: number | undefined;
-    let failures = 0;
-    while (!signal.aborted) {
-      let updates;
-      try {
-        const request = { offset, timeout: pollTimeoutSeconds, allowed_updates: [...allowedUpdates] };
-        // grammY types its signal parameter with the abort-controller polyfill's type; Node's own works the same.
-        updates = await bot.api.getUpdates(request, signal as Parameters<Bot['api']['getUpdates']>[1]);
-        failures = 0;
-      } catch (error) {
-        if (signal.aborted) break;
-        failures++;
-        const conflict = error instanceof GrammyError && error.error_code === 409;
-        logger.error({ err: error, failures }, conflict ? 'telegram: another process polls this bot (only one may)' : 'telegram: getUpdates failed');
-        await pause(backoffMs(failures));
-        continue;
-      }
-      for (const update of updates) {
-        if (!(await handleUntilAccepted(update))) return;
+    while (!stopping.signal.aborted) {
+      const request = { offset, timeout: pollTimeoutSeconds, allowed_updates: [...allowedUpdates] };
+      // A 409 here means another process polls this bot: only one may (use the webhook to run several).
+      const updates = await retryUntilStopped('getUpdates', () => bot.api.getUpdates(request, stopping.signal as ApiSignal), retry);
+      for (const update of updates ?? []) {
+        const handled = await retryUntilStopped(`update ${update.update_id}`, () => handle(update), retry);
+        // Stopped before it was accepted: it stays unconfirmed, and the next poller gets it.
+        if (handled === undefined) break;
         offset = update.update_id + 1;
       }
     }
     // Confirms the handled updates now, so the next start does not fetch them again (it would only drop them).
-    if (offset !== undefined) await bot.api.getUpdates({ offset, limit: 1, timeout: 0 }).catch(() => undefined);
-  }
-
-  /** False when stopped before the update was accepted (it stays unconfirmed: the next poller gets it). */
-  async function handleUntilAccepted(update: Parameters<Bot['handleUpdate']>[0]): Promise<boolean> {
-    for (let failures = 1; ; failures++) {
-      try {
-        await bot.handleUpdate(update);
-        return true;
-      } catch (error) {
-        const cause = error instanceof BotError ? error.error : error;
-        logger.warn({ err: cause, updateId: update.update_id, failures }, 'telegram update not accepted yet; retrying it');
-        await pause(backoffMs(failures));
-        if (signal.aborted) return false;
-      }
+    if (offset !== undefined) {
+      await bot.api.getUpdates({ offset, limit: 1, timeout: 0 }, AbortSignal.timeout(2_000) as ApiSignal).catch(() => undefined);
     }
   }
 
-  async function retrying<T>(what: string, call: () => Promise<T>): Promise<void> {
-    for (let failures = 1; !signal.aborted; failures++) {
-      try {
-        await call();
-        return;
-      } catch (error) {
-        logger.warn({ err: error, failures }, `telegram: ${what} failed; retrying`);
-        await pause(backoffMs(failures));
-      }
+  async function handle(update: Parameters<Bot['handleUpdate']>[0]): Promise<true> {
+    try {
+      await bot.handleUpdate(update);
+      return true;
+    } catch (error) {
+      throw error instanceof BotError ? error.error : error;
     }
   }
 
@@ -87,9 +63,4 @@ export function startPolling(bot: Bot, logger: Logger): Poller {
       await running;
     },
   };
-}
-
-/** 0.5 s, 1 s, 2 s … capped at 30 s. */
-export function backoffMs(failures: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
 }

@@ -5,10 +5,11 @@
  */
 import type { Chat, Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
 import type { ConversationRef } from '../../lib/conversations';
+import { botCommands } from './commands';
 
 export type Intent =
   | { kind: 'message'; text: string }
-  | { kind: 'command'; name: string; args: string }
+  | { kind: 'command'; name: string }
   | { kind: 'unsupported' }
   | { kind: 'ignore'; reason: string };
 
@@ -33,27 +34,32 @@ function intentOf(message: Message, me: UserFromGetMe, prefix: string): Intent {
   const text = message.text ?? message.caption;
   const entities = message.entities ?? message.caption_entities ?? [];
   const inGroup = message.chat.type !== 'private';
-  const command = text === undefined ? undefined : readCommand(text, prefix, me.username);
-  if (command === 'for another bot') return { kind: 'ignore', reason: 'command for another bot' };
-  if (command) return command;
+  const command = text === undefined ? undefined : readCommand(text, prefix);
+  if (command) {
+    // In a group, `/foo` without @this_bot may be meant for another bot: answer only the commands we know.
+    const ours =
+      command.addressee === undefined ? !inGroup || knownCommands.has(command.name) : command.addressee === me.username.toLowerCase();
+    return ours ? { kind: 'command', name: command.name } : { kind: 'ignore', reason: 'command for another bot' };
+  }
 
   const addressed = !inGroup || message.reply_to_message?.from?.id === me.id || mentions(text, entities, me);
   if (!addressed) return { kind: 'ignore', reason: 'group message not addressed to the bot' };
   if (text === undefined) return { kind: 'unsupported' };
   const cleaned = inGroup ? withoutMention(text, me.username) : text.trim();
-  if (!cleaned) return { kind: 'command', name: 'help', args: '' };
+  if (!cleaned) return { kind: 'command', name: 'help' };
   // In a group several people talk to the bot: the model needs to know who said what.
   return { kind: 'message', text: inGroup ? `${displayName(message.from)}: ${cleaned}` : cleaned };
 }
 
-/** `/status`, `/status@this_bot args`; with another bot's name it is not for us. */
-function readCommand(text: string, prefix: string, username: string): Intent | 'for another bot' | undefined {
+const knownCommands: ReadonlySet<string> = new Set(botCommands.map((c) => c.command));
+
+/** `/status`, `/status@this_bot some words` → name `status`, addressee `this_bot` (lower case). */
+function readCommand(text: string, prefix: string): { name: string; addressee?: string } | undefined {
   if (!text.startsWith(prefix)) return undefined;
-  const match = /^([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$/.exec(text.slice(prefix.length));
+  const match = /^([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s|$)/.exec(text.slice(prefix.length));
   if (!match) return undefined;
-  const [, name, addressee, args] = match;
-  if (addressee && addressee.toLowerCase() !== username.toLowerCase()) return 'for another bot';
-  return { kind: 'command', name: name!.toLowerCase(), args: (args ?? '').trim() };
+  const [, name, addressee] = match;
+  return { name: name!.toLowerCase(), ...(addressee ? { addressee: addressee.toLowerCase() } : {}) };
 }
 
 function mentions(text: string | undefined, entities: MessageEntity[], me: UserFromGetMe): boolean {
