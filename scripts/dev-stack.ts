@@ -35,6 +35,7 @@ console.log(
     `  API          ${urls.api}`,
     `  API docs     ${urls.docs}`,
     urls.temporalUi ? `  Temporal UI  ${urls.temporalUi}` : `  Temporal     ${urls.temporalAddress}`,
+    ...(urls.telegram ? [`  Telegram     ${urls.telegram}`] : []),
     `  workers      ${stack.workerPids().length} (pids ${stack.workerPids().join(', ')})`,
     '  Ctrl-C stops everything.',
     '',

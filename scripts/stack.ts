@@ -54,6 +54,8 @@ export interface StackUrls {
   temporalAddress: string;
   /** Only when the embedded dev server runs. */
   temporalUi?: string;
+  /** Only with a bot token: where Telegram updates come in (`long polling`, or the webhook URL). */
+  telegram?: string;
 }
 
 export interface StackHandle {
@@ -202,6 +204,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       docs: `${apiUrl}/docs`,
       temporalAddress: config.temporal.address,
       ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
+      ...(config.telegram.token ? { telegram: config.telegram.webhook.url ?? 'long polling' } : {}),
     },
     workerPids: () => workers.map((w) => w.pid()).filter((pid): pid is number => pid !== undefined),
     apiPid: () => apps.find((app) => app.name === 'api')?.pid(),
