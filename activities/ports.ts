@@ -93,7 +93,7 @@ export interface TelegramReplyLedger {
   unmark(replyId: string, index: number): Promise<void>;
   markFinal(replyId: string): Promise<void>;
   isFinal(replyId: string): Promise<boolean>;
-  /** True when `owner` now holds the reply's lock (for `ttlMs` at most). */
+  /** True when `owner` now holds the reply's lock for `ttlMs`: it was free, or `owner` held it already. */
   tryLock(replyId: string, owner: string, ttlMs: number): Promise<boolean>;
   unlock(replyId: string, owner: string): Promise<void>;
   /** Counts a send whose earlier attempt may have reached the chat: the one window where a part can appear twice. */

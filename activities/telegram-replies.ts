@@ -48,8 +48,11 @@ const typingEveryMs = 4_000;
 const pollEveryMs = 250;
 /** The preview shows at most this much (the final edit shows the first part in full, the rest follows). */
 const previewChars = 4_000;
-/** A lock holder that died leaves the lock for at most this long (longer than one Telegram request may take). */
-const lockTtlMs = 30_000;
+/**
+ * A preview that died holding the lock (it holds it for one send or edit) blocks the final delivery this long at
+ * most; longer than one Telegram request may take (10 s). A retried final delivery takes its own lock over at once.
+ */
+const lockTtlMs = 15_000;
 /** A preview ends before its activity's start-to-close timeout (5 minutes), so it never times out into a retry. */
 const previewLimitMs = 4.5 * 60_000;
 const emptyAnswer = '(The model returned an empty answer.)';
@@ -145,7 +148,8 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
 
   /** Every part, under the reply's lock: the preview may be editing right now, and the final text must land last. */
   async function deliverAll(chatId: number, reply: Reply): Promise<{ messageIds: number[] }> {
-    const owner = randomUUID();
+    // The same owner for every attempt: one killed while holding the lock does not hold up its retry.
+    const owner = `final:${reply.replyId}`;
     while (!(await ledger.tryLock(reply.replyId, owner, lockTtlMs))) await sleep(100);
     try {
       const parts = splitMessage(reply.text);

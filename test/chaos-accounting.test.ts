@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { account } from '../scripts/chaos/accounting';
 import type { DrillLog, FaultRecord, ObservedReply, SentMessage } from '../scripts/chaos/drill-log';
 import { latencyStats } from '../scripts/chaos/latency-stats';
+import { drillAnswer, marker, markersIn } from '../scripts/chaos/markers';
+import { defaultAnswer } from './support/openai-server';
 import { renderHtml, writeReport } from '../scripts/chaos/report-html';
 
 const t0 = 1_700_000_000_000;
@@ -168,6 +170,110 @@ describe('chaos drill accounting', () => {
     const log = cleanDrill();
     const shuffled = { ...log, replies: [...log.replies].reverse(), messages: [...log.messages].reverse() };
     expect(account(shuffled)).toEqual(account(log));
+  });
+});
+
+/** A Telegram user's message: its chat is the conversation. */
+function tgSent(chatId: number, index: number, sentAt = t0 + index * 1000): SentMessage {
+  return { channel: 'telegram', conversationId: `telegram:${chatId}`, messageId: `run-t${chatId}-m${index}`, index, sentAt };
+}
+
+/** A bot message in that chat as the drill's Telegram user saw it (complete unless `partial`). */
+function tgReply(message: SentMessage | SentMessage[], messageId: number, at: number, extra: Partial<ObservedReply> = {}): ObservedReply {
+  const answered = Array.isArray(message) ? message : [message];
+  const chat = answered[0]!.conversationId.slice('telegram:'.length);
+  return { channel: 'telegram', conversationId: answered[0]!.conversationId, replyId: `${chat}:${messageId}`,
+    inReplyTo: answered.map((m) => m.messageId), text: 'Answer', source: 'telegram', position: messageId, kind: 'answer', at, ...extra };
+}
+
+describe('chaos drill accounting: telegram', () => {
+  it('when API and Telegram users both chat then each channel is counted on its own', () => {
+    const api = sent('c1', 0);
+    const tg = tgSent(7, 0);
+    const log = { ...drill([api, tg], [reply(api, 'r0', api.sentAt + 50), tgReply(tg, 1, tg.sentAt + 900)]), telegram: { uncertainSends: 0 } };
+    const report = account(log);
+    expect(report.ok).toBe(true);
+    expect(report.channels.map((c) => c.channel)).toEqual(['api', 'telegram']);
+    expect(report.channels[1]).toMatchObject({ sent: 1, delivered: 1, lost: 0, duplicated: 0, unattributed: 0,
+      telegram: { uncertainSends: 0, leftoverPreviews: 0 } });
+    expect(report.channels[1]!.latency.max).toBe(900);
+    expect(report.channels[0]!.telegram).toBeUndefined();
+  });
+
+  it('when one bot message is seen complete twice (an edit repeated after a crash) then it is one delivery', () => {
+    const m = tgSent(7, 0);
+    const report = account(drill([m], [tgReply(m, 1, m.sentAt + 500), tgReply(m, 1, m.sentAt + 800)]));
+    expect(report.channels[0]).toMatchObject({ delivered: 1, duplicated: 0 });
+    expect(report.channels[0]!.latency.max).toBe(500);
+  });
+
+  it('when a preview is left unfinished and the answer is sent again as a new message then the message is duplicated', () => {
+    const m = tgSent(7, 0);
+    const leftover = tgReply(m, 1, t0 + 9000, { partial: true, kind: undefined });
+    const log = { ...drill([m], [tgReply(m, 2, m.sentAt + 1500), leftover]), telegram: { uncertainSends: 1 } };
+    const report = account(log);
+    expect(report.ok).toBe(false);
+    expect(report.channels[0]).toMatchObject({ delivered: 1, duplicated: 1, outOfOrder: 0,
+      telegram: { uncertainSends: 1, leftoverPreviews: 1 } });
+    expect(report.channels[0]!.latency.max).toBe(1500);
+  });
+
+  it('when the only bot message for a message is an unfinished preview then the message is lost', () => {
+    const m = tgSent(7, 0);
+    const report = account(drill([m], [tgReply(m, 1, t0 + 9000, { partial: true, kind: undefined })]));
+    expect(report.channels[0]).toMatchObject({ delivered: 0, lost: 1, duplicated: 0, telegram: { uncertainSends: null, leftoverPreviews: 1 } });
+  });
+
+  it('when a message was complete and is later seen as a preview again then it delivered and is also left unfinished', () => {
+    const m = tgSent(7, 0);
+    const report = account(drill([m], [tgReply(m, 1, m.sentAt + 400), tgReply(m, 1, t0 + 9000, { partial: true })]));
+    expect(report.channels[0]).toMatchObject({ delivered: 1, duplicated: 0, telegram: { leftoverPreviews: 1 } });
+    expect(report.channels[0]!.latency.max).toBe(400);
+  });
+
+  it('when bot messages stand in the chat in another order than their messages were sent then they are out of order', () => {
+    const [a, b] = [tgSent(7, 0), tgSent(7, 1)];
+    // Seen complete in send order, but the chat shows b's answer above a's: the chat's order wins.
+    const report = account(drill([a, b], [tgReply(a, 5, t0 + 3000), tgReply(b, 4, t0 + 3100)]));
+    expect(report.channels[0]!.offenders.outOfOrder.map((m) => m.index)).toEqual([0]);
+  });
+
+  it('when a bot message names no message of its chat then it is unattributed, and an apology counts as one', () => {
+    const [a, b] = [tgSent(7, 0), tgSent(7, 1)];
+    const replies = [tgReply(a, 1, a.sentAt + 300, { kind: 'apology' }), tgReply(b, 2, b.sentAt + 300),
+      tgReply(b, 3, t0 + 5000, { inReplyTo: [] }), tgReply(b, 4, t0 + 5100, { inReplyTo: ['run-t8-m0'] })];
+    const report = account(drill([a, b], replies));
+    expect(report.channels[0]).toMatchObject({ delivered: 2, apologies: 1, duplicated: 0, unattributed: 2 });
+  });
+
+  it('when the report has a telegram channel then the HTML shows the uncertain sends next to the duplicates', () => {
+    const m = tgSent(7, 0);
+    const log = { ...drill([m], [tgReply(m, 1, m.sentAt + 500)]), telegram: { uncertainSends: 3 } };
+    const html = renderHtml(account(log), log);
+    expect(html).toContain('<strong>3</strong> uncertain sends');
+    expect(html).toContain('tg:uncertain-sends');
+  });
+});
+
+describe('chaos drill telegram markers', () => {
+  const body = (...messages: [string, string][]) => ({ model: 'm', messages: messages.map(([role, content]) => ({ role, content })) });
+
+  it('when a turn coalesces two marked messages then the answer names both and nothing older', () => {
+    const answer = drillAnswer(body(['system', 'be nice'], ['user', `${marker('r-t0-m0')} hi`], ['assistant', 'Answer to: {r-t0-m0}'],
+      ['user', `${marker('r-t0-m1')} one`], ['user', `${marker('r-t0-m2')} two`]));
+    expect(answer).toBe('Answer to: {r-t0-m1} {r-t0-m2}');
+    expect(markersIn(answer)).toEqual(['r-t0-m1', 'r-t0-m2']);
+  });
+
+  it('when the messages carry no marker (API users, the summary request) then the default answer is used', () => {
+    expect(drillAnswer(body(['user', 'message 0 of c1: lorem']))).toBe('Answer to: message 0 of c1: lorem');
+    const summary = body(['system', 'You maintain the running summary'], ['user', 'Previous summary:\n(none)\n\nNew turns:\nUser: {r-t0-m0} hi']);
+    expect(drillAnswer(summary)).toBe(defaultAnswer(summary));
+  });
+
+  it('when a preview shows a marker cut off mid-stream then no id is read from it', () => {
+    expect(markersIn('Answer to: {r-t0-m1} {r-t0-m1')).toEqual(['r-t0-m1']);
+    expect(markersIn('Answer to: {r-t0-m1 …')).toEqual([]);
   });
 });
 

@@ -12,6 +12,12 @@ import type { Redis } from '../../lib/redis';
 
 const ttlSeconds = 7 * 24 * 3600;
 const unlockLua = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Takes the lock when it is free or already `owner`'s (a retried attempt taking over from its dead predecessor). */
+const lockLua = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
 
 export class RedisReplyLedger implements TelegramReplyLedger {
   constructor(private readonly redis: Redis, private readonly keyPrefix: string) {}
@@ -44,7 +50,7 @@ export class RedisReplyLedger implements TelegramReplyLedger {
   }
 
   async tryLock(replyId: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.key(replyId, 'lock'), owner, 'PX', ttlMs, 'NX')) === 'OK';
+    return (await this.redis.eval(lockLua, 1, this.key(replyId, 'lock'), owner, Math.ceil(ttlMs))) === 1;
   }
 
   async unlock(replyId: string, owner: string): Promise<void> {

@@ -5,20 +5,28 @@
  */
 import type { Channel, DrillLog, FaultRecord, ObservedReply, SentMessage } from './drill-log';
 import { offenderCap } from './drill-report';
-import type { ChannelReport, DrillReport, FaultReport, LatencyPoint, MessageRef } from './drill-report';
+import type { ChannelReport, DrillReport, FaultReport, LatencyPoint, MessageRef, TelegramFigures } from './drill-report';
 import { latencyStats } from './latency-stats';
 
 /** One reply as the user experienced it: every observation of the same replyId in a conversation merged. */
 interface Reply {
   replyId: string;
+  channel: Channel;
   conversationId: string;
   firstAt: number;
+  /** Seen complete at least once: only such a reply delivers (a Telegram preview left unfinished does not). */
+  final: boolean;
+  /** Seen as an unfinished Telegram preview when the drill ended. */
+  leftover: boolean;
+  position?: number;
   /** Arrival order in its conversation: see {@link arrivalKey}. */
   order: [number, number];
   sseEventIds: Set<string>;
   kind: ObservedReply['kind'];
   /** The sent messages it answers (unknown, foreign-conversation and ignored ids left out). */
   answers: SentMessage[];
+  /** Some of its ids were deliberately ignored ones (so it is not unattributed). */
+  answersIgnored: boolean;
 }
 
 /** Per message: what answered it and what went wrong. */
@@ -40,9 +48,13 @@ interface Outcome {
  *   deliberate-breakage option) are never credited with a reply, so they always count as lost.
  * - **Duplicated**: two or more distinct replyIds answer the same message, or one replyId arrives on the SSE stream
  *   twice under different event ids (a doubled stream entry). The same replyId seen via HTTP and via SSE, or the
- *   same SSE event re-read after a reconnect, is one delivery.
- * - **Out of order**: within a conversation, replies ordered by their first SSE event id (a reply never seen on
- *   SSE sorts by when it was first observed) must answer messages whose send indexes never go backwards: a reply
+ *   same SSE event re-read after a reconnect, is one delivery. On Telegram a replyId is one bot message; a
+ *   `partial` one (a preview still unfinished at the end) never delivers but does count towards duplicates: the
+ *   user sees two answers.
+ * - **Unattributed**: replies that answer no message the drill sent in their conversation (ignored ones aside).
+ * - **Out of order**: within a conversation, replies ordered by their `position` (Telegram's message_id), else by
+ *   their first SSE event id, else by when they were first observed, must answer messages whose send indexes
+ *   never go backwards: a reply
  *   answering index 3 must not come after one answering index 5. A coalesced reply (several ids in `inReplyTo`)
  *   is in order as long as none of its messages comes before one already answered. The messages answered behind
  *   a later one are the out-of-order ones.
@@ -56,10 +68,16 @@ interface Outcome {
  */
 export function account(log: DrillLog): DrillReport {
   const messages = [...log.messages].sort(bySendOrder);
-  const outcomes = judge(messages, mergeReplies(log, messages));
+  const replies = mergeReplies(log, messages);
+  const outcomes = judge(messages, replies.filter((r) => r.answers.length > 0));
   const durationMs = Math.max(0, log.endedAt - log.startedAt);
-  const channels = [...new Set(messages.map((m) => m.channel))].sort().map((channel) =>
-    channelReport(channel, outcomes.filter((o) => o.message.channel === channel), durationMs));
+  const channels = [...new Set(messages.map((m) => m.channel))].sort().map((channel) => {
+    const report = channelReport(channel, outcomes.filter((o) => o.message.channel === channel), durationMs);
+    const own = replies.filter((r) => r.channel === channel);
+    report.unattributed = own.filter((r) => r.final && r.answers.length === 0 && !r.answersIgnored).length;
+    if (channel === 'telegram') report.telegram = telegramFigures(log, own);
+    return report;
+  });
   return {
     // A drill that sent nothing proved nothing: it must not pass a release gate.
     ok: channels.length > 0 && channels.every((c) => c.lost + c.duplicated + c.outOfOrder === 0),
@@ -82,27 +100,39 @@ function mergeReplies(log: DrillLog, messages: readonly SentMessage[]): Reply[] 
   for (const observed of log.replies) {
     // Keyed by conversation too: the same replyId in another conversation would be a different delivery.
     const key = JSON.stringify([observed.channel, observed.conversationId, observed.replyId]);
-    const reply = merged.get(key) ?? { replyId: observed.replyId, conversationId: observed.conversationId,
-      firstAt: observed.at, order: [0, 0], sseEventIds: new Set(), kind: undefined, answers: [] };
+    const partial = observed.partial === true;
+    const reply: Reply = merged.get(key) ?? { replyId: observed.replyId, channel: observed.channel,
+      conversationId: observed.conversationId, firstAt: Number.POSITIVE_INFINITY, final: false, leftover: false,
+      order: [0, 0], sseEventIds: new Set(), kind: undefined, answers: [], answersIgnored: false };
     merged.set(key, reply);
-    reply.firstAt = Math.min(reply.firstAt, observed.at);
+    // A reply's time is when it was first seen complete; a preview that never completed keeps its sighting time.
+    if (!partial) reply.firstAt = reply.final ? Math.min(reply.firstAt, observed.at) : observed.at;
+    else if (!reply.final) reply.firstAt = Math.min(reply.firstAt, observed.at);
+    reply.final ||= !partial;
+    reply.leftover ||= partial;
     reply.kind ??= observed.kind;
+    reply.position ??= observed.position;
     if (observed.source === 'sse' && observed.eventId !== undefined) reply.sseEventIds.add(observed.eventId);
     for (const id of observed.inReplyTo) {
       const message = byId.get(id);
+      if (ignored.has(id)) reply.answersIgnored = true;
       const credited = message !== undefined && !ignored.has(id) && message.channel === observed.channel
         && message.conversationId === observed.conversationId;
       if (credited && !reply.answers.includes(message)) reply.answers.push(message);
     }
   }
-  const replies = [...merged.values()].filter((r) => r.answers.length > 0);
+  const replies = [...merged.values()];
   for (const reply of replies) reply.order = arrivalKey(reply);
   return replies.sort((a, b) =>
     compareKeys(a.order, b.order) || a.firstAt - b.firstAt || compareText(a.replyId, b.replyId));
 }
 
-/** The first SSE event id as [ms, seq]; a reply never seen on SSE sorts by when it was first observed. */
+/**
+ * Its place in the chat when the channel gives one; else the first SSE event id as [ms, seq]; else (never seen on
+ * SSE) when it was first observed.
+ */
 function arrivalKey(reply: Reply): [number, number] {
+  if (reply.position !== undefined) return [reply.position, 0];
   const keys = [...reply.sseEventIds].map(parseEventId).sort(compareKeys);
   return keys[0] ?? [reply.firstAt, Number.POSITIVE_INFINITY];
 }
@@ -117,6 +147,11 @@ function judge(messages: readonly SentMessage[], replies: readonly Reply[]): Out
     for (const message of reply.answers) {
       const outcome = outcomes.get(message)!;
       outcome.replies.push(reply);
+    }
+    // An unfinished preview is seen (a duplicate when the message has another reply) but answers nothing.
+    if (!reply.final) continue;
+    for (const message of reply.answers) {
+      const outcome = outcomes.get(message)!;
       if (!outcome.firstReply || reply.firstAt < outcome.firstReply.firstAt) outcome.firstReply = reply;
       if (message.index < highest) outcome.outOfOrder = true;
     }
@@ -143,7 +178,15 @@ function channelReport(channel: Channel, outcomes: readonly Outcome[], durationM
     apologies: delivered.filter((o) => o.firstReply?.kind === 'apology').length,
     latency: latencyStats(delivered.map(latencyOf)),
     throughput: durationMs > 0 ? delivered.length / (durationMs / 1000) : 0,
+    unattributed: 0,
     offenders: { lost: refs(lost), duplicated: refs(duplicated), outOfOrder: refs(outOfOrder) },
+  };
+}
+
+function telegramFigures(log: DrillLog, replies: readonly Reply[]): TelegramFigures {
+  return {
+    uncertainSends: log.telegram?.uncertainSends ?? null,
+    leftoverPreviews: replies.filter((r) => r.leftover).length,
   };
 }
 

@@ -4,8 +4,8 @@
  * `report.json` and stays independent of the engine's own bookkeeping.
  */
 
-/** Where the simulated users talk to the assistant (Telegram joins when that channel exists). */
-export type Channel = 'api';
+/** Where the simulated users talk to the assistant: the HTTP API, or a private Telegram chat with the bot. */
+export type Channel = 'api' | 'telegram';
 
 /** One user message as the client sent it. */
 export interface SentMessage {
@@ -21,7 +21,9 @@ export interface SentMessage {
 
 /**
  * A reply as a client saw it. Source 'http' = the 200 body of POST /chat; 'sse' = a `reply` event on the
- * conversation's SSE stream (eventId = SSE id, a Redis stream id such as `1700000000000-0`).
+ * conversation's SSE stream (eventId = SSE id, a Redis stream id such as `1700000000000-0`); 'telegram' = a bot
+ * message in the user's chat, read from the Telegram server (replyId = `<chat id>:<message_id>`, `position` = its
+ * message_id, `inReplyTo` = the drill's message ids named in its text).
  */
 export interface ObservedReply {
   channel: Channel;
@@ -29,8 +31,15 @@ export interface ObservedReply {
   replyId: string;
   inReplyTo: string[];
   text: string;
-  source: 'http' | 'sse';
+  source: 'http' | 'sse' | 'telegram';
   eventId?: string;
+  /** Where the reply stands in its chat when the channel numbers messages (Telegram's message_id): its order. */
+  position?: number;
+  /**
+   * A Telegram preview still unfinished when the drill ended (its text ends in the preview marker " …"): the user
+   * sees it, so it counts towards duplicates, but it never delivers a message.
+   */
+  partial?: boolean;
   /** The reply's `kind` when the client saw it: an apology means every model provider failed for that turn. */
   kind?: 'answer' | 'apology';
   at: number;
@@ -60,4 +69,16 @@ export interface DrillLog {
    * credits a reply to these, whether or not the client still recorded it, so the breakage always shows as loss.
    */
   ignoredMessageIds?: string[];
+  /** Present when Telegram users took part. */
+  telegram?: TelegramObservations;
+}
+
+/** What the drill read besides the chats, at the end of a drill with Telegram users. */
+export interface TelegramObservations {
+  /**
+   * The engine's own count of Telegram sends repeated after an attempt that may have arrived
+   * (`<prefix>tg:uncertain-sends`): the documented duplicate window, to match against duplicates seen in the chats.
+   * Null when it could not be read.
+   */
+  uncertainSends: number | null;
 }

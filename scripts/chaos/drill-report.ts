@@ -33,8 +33,20 @@ export interface ChannelReport {
   latency: LatencyStats;
   /** Delivered messages per second of drill time. */
   throughput: number;
+  /** Replies that answer no message this drill sent in their conversation (a reply the user cannot place). */
+  unattributed: number;
+  /** Only on the telegram channel. */
+  telegram?: TelegramFigures;
   /** The offending messages, at most {@link offenderCap} of each kind, in send order. */
   offenders: { lost: MessageRef[]; duplicated: MessageRef[]; outOfOrder: MessageRef[] };
+}
+
+/** Telegram's own figures, to set the chats' duplicates against. */
+export interface TelegramFigures {
+  /** The engine's `tg:uncertain-sends` counter at the end of the drill (null: unreadable): the documented window. */
+  uncertainSends: number | null;
+  /** Bot messages still showing an unfinished preview (ending in " …") when the drill ended. */
+  leftoverPreviews: number;
 }
 
 /** One injected fault and how the system came back from it. */

@@ -67,7 +67,8 @@ export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (
 
   await Promise.all(Array.from({ length: options.conversations }, (_, n) => user(n)));
   const answered = () => new Set(record.replies.filter((r) => r.source === 'sse').flatMap((r) => r.inReplyTo));
-  await drain(() => record.messages.filter((m) => !ignored.has(m.messageId) && !answered().has(m.messageId)).length);
+  // The record is shared with the Telegram users, who count their own waiting messages.
+  await drain(() => record.messages.filter((m) => m.channel === 'api' && !ignored.has(m.messageId) && !answered().has(m.messageId)).length);
   stopReaders.abort();
   await Promise.all(readers);
 }

@@ -19,7 +19,8 @@ if (options === 'help') {
 }
 
 console.log(
-  `[chaos] ${options.conversations} conversations × ${options.messages} messages, ${options.workers} workers, ` +
+  `[chaos] ${options.conversations} API + ${options.telegram} Telegram conversations × ${options.messages} messages, ` +
+    `${options.workers} workers, ` +
     `worker kill every ${options.killEveryMs / 1000} s, faults: ${options.faults.join(', ') || 'worker kills only'}`,
 );
 // Ctrl-C ends the drill early but still stops everything it started and writes the report of what happened.
@@ -38,8 +39,15 @@ for (const channel of report.channels) {
   console.log(
     `[chaos] ${channel.channel}: sent ${channel.sent}, delivered ${channel.delivered}, lost ${channel.lost}, ` +
       `duplicated ${channel.duplicated}, out of order ${channel.outOfOrder}, apologies ${channel.apologies}; ` +
-      `latency ms p50 ${p50} p95 ${p95} p99 ${p99} max ${max}; ${channel.throughput.toFixed(1)} msg/s`,
+      `latency ms p50 ${p50} p95 ${p95} p99 ${p99} max ${max}; ${channel.throughput.toFixed(1)} msg/s` +
+      (channel.unattributed > 0 ? `; ${channel.unattributed} replies answering no sent message` : ''),
   );
+  if (channel.telegram) {
+    console.log(
+      `[chaos] telegram: ${channel.telegram.uncertainSends ?? 'unreadable'} uncertain sends (tg:uncertain-sends), ` +
+        `${channel.telegram.leftoverPreviews} previews left unfinished`,
+    );
+  }
 }
 for (const fault of report.faults.filter((f) => f.kind !== 'worker-kill')) {
   console.log(`[chaos] ${fault.kind}: recovered ${fault.recoveryMs === null ? 'never' : `${fault.recoveryMs} ms`} after it ended`);

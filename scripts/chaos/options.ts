@@ -5,6 +5,8 @@ import type { FaultKind } from './drill-log';
 
 export interface DrillOptions {
   conversations: number;
+  /** Telegram users, each in its own private chat with the bot (0: no Telegram channel). */
+  telegram: number;
   messages: number;
   workers: number;
   /** SIGKILL a random worker this often (0: never). */
@@ -25,10 +27,12 @@ export interface DrillOptions {
 export const usage = `npm run chaos -- [options]
 
 Starts a private stack (Temporal dev server, Redis, MinIO, a local model server, N workers, the API), drives
-simulated users over the HTTP API, injects faults, and reports lost, duplicated and out-of-order replies.
+simulated users over the HTTP API and over Telegram (a local Bot API server), injects faults, and reports lost, duplicated and out-of-order replies.
 Exit status 0 only when nothing was lost, doubled or reordered.
 
   --conversations N   simulated conversations, one user each          (default 50; --quick 10)
+  --telegram N        simulated Telegram users, one private chat each;
+                      0: no Telegram channel                          (default 50; --quick 3)
   --messages N        messages per conversation                       (default 20; --quick 6)
   --workers N         worker processes                                (default 2)
   --kill-every D      SIGKILL a random worker every D, e.g. 5s; 0 off (default 5s)
@@ -39,7 +43,7 @@ Exit status 0 only when nothing was lost, doubled or reordered.
                       outlasts the fault schedule)
   --message-chars N   length of each message                          (default 80)
   --reply-timeout D   stop waiting for one reply after D              (default 120s)
-  --drop-every N      ignore every Nth reply at the client (tests the accounting; exits non-zero)
+  --drop-every N      ignore every Nth reply at an API client (tests the accounting; exits non-zero)
   --out DIR           where report.json and report.html go            (default data/chaos/<time>)
   --quick             a short drill with every fault (under 3 minutes) for CI
   --help              this text
@@ -52,6 +56,7 @@ export function parseDrillOptions(argv: string[], now = new Date()): DrillOption
     args: argv,
     options: {
       conversations: { type: 'string' },
+      telegram: { type: 'string' },
       messages: { type: 'string' },
       workers: { type: 'string' },
       'kill-every': { type: 'string' },
@@ -71,6 +76,7 @@ export function parseDrillOptions(argv: string[], now = new Date()): DrillOption
   const quick = values.quick ?? false;
   return {
     conversations: count(values.conversations, quick ? 10 : 50, 'conversations'),
+    telegram: values.telegram === undefined ? (quick ? 3 : 50) : count(values.telegram, 0, 'telegram', 0),
     messages: count(values.messages, quick ? 6 : 20, 'messages'),
     workers: count(values.workers, 2, 'workers'),
     killEveryMs: duration(values['kill-every'], '5s', 'kill-every'),
@@ -85,10 +91,10 @@ export function parseDrillOptions(argv: string[], now = new Date()): DrillOption
   };
 }
 
-function count(value: string | undefined, fallback: number, name: string): number {
+function count(value: string | undefined, fallback: number, name: string, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a whole number ≥ 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected a whole number ≥ ${min}, got "${value}"`);
   return n;
 }
 

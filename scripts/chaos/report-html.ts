@@ -31,7 +31,7 @@ export function renderHtml(report: DrillReport, log: DrillLog): string {
 <p>${escapeHtml(new Date(report.startedAt).toISOString())} · ${(report.durationMs / 1000).toFixed(1)} s ·
 ${report.faults.length} faults${report.ignoredMessages > 0
     ? ` · <strong>${report.ignoredMessages} replies deliberately ignored by the client</strong>` : ''}</p>
-<h2>Channels</h2>${channelTable(report.channels)}
+<h2>Channels</h2>${channelTable(report.channels)}${telegramNote(report.channels)}
 <h2>Latency over drill time</h2>
 <p class="legend">${legend()} · ▼ lost message</p>
 <figure>${chart}</figure>
@@ -56,12 +56,22 @@ export function writeReport(dir: string, report: DrillReport, log: DrillLog): { 
 }
 
 function channelTable(channels: readonly ChannelReport[]): string {
-  const head = ['channel', 'sent', 'delivered', 'lost', 'duplicated', 'out of order', 'apologies',
+  const head = ['channel', 'sent', 'delivered', 'lost', 'duplicated', 'out of order', 'apologies', 'unattributed',
     'p50', 'p95', 'p99', 'max', 'msg/s'];
-  const rows = channels.map((c) => [c.channel, c.sent, c.delivered, bad(c.lost), bad(c.duplicated), bad(c.outOfOrder),
-    c.apologies, formatMs(c.latency.p50), formatMs(c.latency.p95), formatMs(c.latency.p99), formatMs(c.latency.max),
-    c.throughput.toFixed(2)]);
+  const rows = channels.map((c) => [escapeHtml(c.channel), c.sent, c.delivered, bad(c.lost), bad(c.duplicated),
+    bad(c.outOfOrder), c.apologies, bad(c.unattributed), formatMs(c.latency.p50), formatMs(c.latency.p95),
+    formatMs(c.latency.p99), formatMs(c.latency.max), c.throughput.toFixed(2)]);
   return table(head, rows);
+}
+
+/** The engine's count of the documented Telegram duplicate window, next to the duplicates the chats showed. */
+function telegramNote(channels: readonly ChannelReport[]): string {
+  const telegram = channels.find((c) => c.telegram);
+  if (!telegram?.telegram) return '';
+  const { uncertainSends, leftoverPreviews } = telegram.telegram;
+  return `<p>Telegram: <strong>${uncertainSends ?? 'unreadable'}</strong> uncertain sends (the engine's`
+    + ` <code>tg:uncertain-sends</code>: parts sent again after a worker died between send and marker) ·`
+    + ` ${telegram.duplicated} duplicated in the chats · ${bad(leftoverPreviews)} previews left unfinished</p>`;
 }
 
 function faultTable(faults: readonly FaultReport[], seconds: (at: number) => number): string {
