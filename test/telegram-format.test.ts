@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTelegramHtml, visibleLength } from '../channels/telegram/markdown-html';
+import { findCodeBlocks, renderTelegramHtml, visibleLength } from '../channels/telegram/markdown-html';
 import { splitMessage, telegramTextLimit } from '../channels/telegram/split-message';
 
 // ---- helpers: independent of the implementation, so they can catch it out ----
@@ -268,6 +268,71 @@ describe('renderTelegramHtml', () => {
     expect(visibleLength('<b>a &amp; b</b>')).toBe(5);
     expect(visibleLength('<a href="https://x.y">link</a> &#128512; &#x1F600;')).toBe(4 + 1 + 2 + 1 + 2);
     expect(visibleLength(renderTelegramHtml('**x** `<y>`'))).toBe(5);
+  });
+});
+
+// ---- adversarial input: the work must stay near-linear in the text ----
+
+// Model output is untrusted: a reply made of markers that never pair must not hold a worker's CPU. A renderer that
+// rescans the rest of the line for every marker (and every bracket within) took 4 s for `*[ ` at 4096 characters
+// and grows with the cube of the length: at four times that, minutes, far past the test timeout.
+// No wall-clock time is asserted; a slow implementation shows up as a timeout.
+const large = 4 * telegramTextLimit;
+
+const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+
+describe('renderTelegramHtml on adversarial input', () => {
+  it.each([
+    ['*[ ', fill.bind(null, '*[ ')],
+    ['_[ ', fill.bind(null, '_[ ')],
+    ['**[ ', fill.bind(null, '**[ ')],
+    ['~~[ ', fill.bind(null, '~~[ ')],
+    ['[**', fill.bind(null, '[**')],
+    ['`*[', fill.bind(null, '`*[')],
+    ['*`a` ', fill.bind(null, '*`a` ')],
+    ['[*](', fill.bind(null, '[*](')],
+    ['*http://x ', fill.bind(null, '*http://x ')],
+    ['nested brackets', (length: number) => '['.repeat(length / 2) + ']'.repeat(length / 2)],
+    ['nested links', (length: number) => fill('[*a ', length / 2) + fill(' a*](https://x.io)', length / 2)],
+    ['a heading of spaces', (length: number) => `# a${' '.repeat(length - 4)}b`],
+  ])('when %j fills a message, and four, then it renders well-formed', (_, make) => {
+    for (const length of [telegramTextLimit, large]) {
+      const markdown = make(length);
+      const html = renderTelegramHtml(markdown);
+      expect(htmlProblem(html)).toBeUndefined();
+      expect(visibleLength(html)).toBeLessThanOrEqual(markdown.length);
+    }
+  });
+
+  it('when markers and brackets never pair then they stay literal, and the ones that pair still do', () => {
+    for (const unit of ['*[ ', '_[ ', '**[ ', '~~[ ']) expect(renderTelegramHtml(fill(unit, large))).toBe(fill(unit, large));
+    const brackets = '['.repeat(large / 2) + ']'.repeat(large / 2);
+    expect(renderTelegramHtml(brackets)).toBe(brackets);
+    expect(renderTelegramHtml('[**'.repeat(6_000))).toBe('[<b>[</b>'.repeat(3_000));
+    expect(renderTelegramHtml('`*['.repeat(6_000))).toBe('<code>*[</code><i>[<code>*[</code></i>['.repeat(1_500));
+    expect(renderTelegramHtml(`# a${' '.repeat(large)}b ##  `)).toBe(`<b>a${' '.repeat(large)}b</b>`);
+  });
+});
+
+describe('findCodeBlocks on adversarial input', () => {
+  it('when unclosed fences of decreasing length precede many lines then each line is read a few times only', () => {
+    // Each fence finds no closer, and each is shorter than the last, so no search can be skipped as hopeless.
+    const fences = Array.from({ length: 60 }, (_, index) => `${'`'.repeat(63 - index)}js`);
+    const lines = [...fences, ...Array.from({ length: 5_000 }, (_, index) => (index % 2 ? 'text' : '``'))];
+    let reads = 0;
+    const counted = new Proxy(lines, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(findCodeBlocks(counted)).toEqual([]);
+    // Scanning ahead from every fence would read 60 × 5,000 lines.
+    expect(reads).toBeLessThanOrEqual(3 * lines.length);
+
+    const text = lines.join('\n');
+    const parts = splitMessage(text);
+    expectValidSplit(text, parts, telegramTextLimit);
   });
 });
 
