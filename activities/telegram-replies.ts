@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { chatIdOf } from '../channels/telegram/conversation-id';
 import { splitMessage } from '../channels/telegram/split-message';
 import { RateLimitedError, RefusedError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -235,12 +236,10 @@ function keepBeating(): NodeJS.Timeout {
   return setInterval(() => context.heartbeat(), 2_000);
 }
 
-/** `telegram:<chat id>` → the chat id. */
-export function telegramChatId(conversationId: string): number {
-  const chatId = Number(conversationId.slice('telegram:'.length));
-  if (!conversationId.startsWith('telegram:') || !Number.isSafeInteger(chatId)) {
-    throw ApplicationFailure.nonRetryable(`"${conversationId}" is not a Telegram conversation`, 'NotTelegram');
-  }
+/** The chat a Telegram conversation's reply goes to. */
+function telegramChatId(conversationId: string): number {
+  const chatId = chatIdOf(conversationId);
+  if (chatId === undefined) throw ApplicationFailure.nonRetryable(`"${conversationId}" is not a Telegram conversation`, 'NotTelegram');
   return chatId;
 }
 

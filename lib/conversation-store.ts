@@ -8,7 +8,7 @@ import type { ConversationEvent, StoredEvent } from './conversation-events';
 import { BlockingConnections } from './blocking-connections';
 import { createLogger, type Logger } from './logger';
 import { createTextCipher, type TextCipher } from './text-cipher';
-import type { Redis } from './redis';
+import { defineScript, type Redis, type RedisScript } from './redis';
 
 export interface ConversationStoreOptions {
   /** Expiry of every key of a conversation, refreshed on each write (default 30 days). */
@@ -30,8 +30,6 @@ export interface ReadEventsOptions {
   count?: number;
 }
 
-const publishReplyCommand = 'aacPublishReply';
-
 /**
  * Checks the replyId marker and, only if the reply is new, appends the `reply` event, sets the marker and indexes
  * the reply under each message id it answers. One script, so a retried delivery can never add a second entry.
@@ -46,11 +44,6 @@ for i = 6, #ARGV do redis.call('HSET', KEYS[3], ARGV[i], ARGV[5]) end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 return {1, id}
 `;
-
-type PublishReplyCommand = (
-  events: string, published: string, replies: string,
-  replyId: string, maxEvents: number, ttlSeconds: number, eventJson: string, replyJson: string, ...messageIds: string[]
-) => Promise<[number, string]>;
 
 const eventTypes: ReadonlySet<string> = new Set<ConversationEvent['type']>(['token', 'restart', 'reply']);
 const streamIdPattern = /^\d+-\d+$/;
@@ -83,6 +76,7 @@ export class ConversationStore implements ConversationCache {
   private readonly logger: Logger;
   private readonly blocking: BlockingConnections;
   private readonly cipher: TextCipher;
+  private readonly publishReplyScript: RedisScript<[number, string]>;
 
   constructor(private readonly redis: Redis, private readonly keyPrefix: string, options: ConversationStoreOptions = {}) {
     this.ttlSeconds = options.ttlSeconds ?? 30 * 24 * 3600;
@@ -90,8 +84,7 @@ export class ConversationStore implements ConversationCache {
     this.logger = options.logger ?? createLogger({ level: 'info', name: 'conversation-store' });
     this.blocking = new BlockingConnections(redis, options.maxIdleBlockingConnections, this.logger);
     this.cipher = options.cipher ?? createTextCipher(undefined);
-    // Idempotent: several stores may share one client.
-    redis.defineCommand(publishReplyCommand, { numberOfKeys: 3, lua: publishReplyLua });
+    this.publishReplyScript = defineScript(redis, 'aacPublishReply', 3, publishReplyLua);
   }
 
   async saveContext(conversationId: string, snapshot: ContextSnapshot): Promise<void> {
@@ -125,9 +118,7 @@ export class ConversationStore implements ConversationCache {
 
   async publishReply(conversationId: string, reply: Reply): Promise<{ published: boolean }> {
     const event: ConversationEvent = { type: 'reply', reply };
-    const publish = (this.redis as unknown as Record<typeof publishReplyCommand, PublishReplyCommand>)[publishReplyCommand];
-    const [published] = await publish.call(
-      this.redis,
+    const [published] = await this.publishReplyScript(
       this.key(conversationId, 'events'), this.key(conversationId, 'published'), this.key(conversationId, 'replies'),
       reply.replyId, this.maxEvents, this.ttlSeconds, this.encode(event), this.encode(reply), ...reply.inReplyTo,
     );

@@ -96,3 +96,16 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (error.name === 'MaxRetriesPerRequestError') return true;
   return /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|enableOfflineQueue/.test(error.message);
 }
+
+/** A Lua script run by name: keys first, then arguments. */
+export type RedisScript<T> = (...keysThenArgs: (string | number)[]) => Promise<T>;
+
+/**
+ * Defines `lua` as a command of `redis` and returns it: ioredis sends it by SHA (EVALSHA), and the whole script
+ * only when Redis does not know it yet (first use, or after a restart). Idempotent: clients may be shared.
+ */
+export function defineScript<T>(redis: Redis, name: string, numberOfKeys: number, lua: string): RedisScript<T> {
+  redis.defineCommand(name, { numberOfKeys, lua });
+  const command = (redis as unknown as Record<string, RedisScript<T>>)[name]!;
+  return (...keysThenArgs) => command.call(redis, ...keysThenArgs);
+}

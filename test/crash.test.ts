@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type StackHandle } from '../scripts/stack';
+import type { StackHandle } from '../scripts/stack';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
-import { freePort } from './support/ports';
 import { collectSse, type SseEvent } from './support/sse';
+import { startTestStack } from './support/stack';
 
 const longAnswer = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
 
@@ -18,14 +18,7 @@ describe('a worker crash in the middle of a streamed reply', () => {
     const env = testEnvironment({
       providers: [{ name: 'slow', type: 'openai-compatible', endpoint: server.url, model: 'test-model', timeout: '60s' }],
     });
-    stack = await startStack({
-      env,
-      port: await freePort(),
-      workers: 1,
-      devServer: false,
-      restartPolicy: { initialDelayMs: 200, maxDelayMs: 1000, resetAfterMs: 60_000 },
-      log: () => {},
-    });
+    stack = await startTestStack(env);
     api = stack.urls.api;
   });
   afterAll(async () => {

@@ -2,13 +2,13 @@
  * A worker SIGKILLed while it streams a Telegram reply: the user still sees one complete answer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type StackHandle } from '../scripts/stack';
+import type { StackHandle } from '../scripts/stack';
 import { createRedis } from '../lib/redis';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
-import { freePort } from './support/ports';
 import { testServices } from './support/services';
+import { startTestStack } from './support/stack';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
 
 const answer = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
@@ -27,14 +27,7 @@ describe('a worker crash in the middle of a streamed Telegram reply', () => {
       app: { telegram: { private_chat_gap: '200ms' } },
       env: { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot },
     });
-    stack = await startStack({
-      env,
-      port: await freePort(),
-      workers: 1,
-      devServer: false,
-      restartPolicy: { initialDelayMs: 200, maxDelayMs: 1000, resetAfterMs: 60_000 },
-      log: () => {},
-    });
+    stack = await startTestStack(env);
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();

@@ -27,6 +27,12 @@ async function webhookEngine(telegram: TelegramServer, options: { secret?: strin
   return { engine, url };
 }
 
+/** An update posted straight to the route, as if from Telegram, for a chat the Bot API server never saw. */
+function privateUpdate(updateId: number, chatId: number, text: string) {
+  const user = { id: chatId, is_bot: false, first_name: 'Someone' };
+  return { update_id: updateId, message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' }, from: user, text } };
+}
+
 function postUpdate(url: string, update: unknown, headers: Record<string, string>): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(update) });
 }
@@ -67,7 +73,7 @@ describe('the Telegram channel by webhook', () => {
   });
 
   it('refuses a missing or wrong secret with 401 and signals nothing', async () => {
-    const update = { update_id: 990_001, message: { message_id: 1, date: 0, chat: { id: 303, type: 'private' }, from: { id: 303, is_bot: false, first_name: 'Eve' }, text: 'let me in' } };
+    const update = privateUpdate(990_001, 303, 'let me in');
     const attempts: Record<string, string>[] = [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': `${secret}x` }];
     for (const headers of attempts) {
       const response = await postUpdate(url, update, headers);
@@ -102,7 +108,7 @@ describe('the Telegram webhook without a configured secret, with Temporal down',
     try {
       generated = await eventually(() => telegram.webhook()?.secretToken, { what: 'the registered secret' });
       expect(generated.length).toBeGreaterThanOrEqual(32);
-      const update = { update_id: 990_002, message: { message_id: 1, date: 0, chat: { id: 304, type: 'private' }, from: { id: 304, is_bot: false, first_name: 'Fay' }, text: 'anyone?' } };
+      const update = privateUpdate(990_002, 304, 'anyone?');
       const response = await postUpdate(first.url, update, { 'x-telegram-bot-api-secret-token': generated });
       // Telegram redelivers anything but 2xx.
       expect(response.status).toBe(503);

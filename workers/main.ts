@@ -2,6 +2,7 @@
  * Worker process: the composition root that turns config into clients, activities and a Temporal worker.
  * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
  */
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { Api } from 'grammy';
 import { createActivities } from '../activities';
@@ -45,6 +46,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const dataConverter = dataConverterFor(ring);
   const store = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
   const activities = createActivities({
     providers: config.model.providers,
@@ -58,13 +60,13 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(options.workflowBundle, config.worker.workflowBundlePath),
     activities,
-    dataConverter: dataConverterFor(ring),
+    dataConverter,
     // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
     shutdownGraceTime: '10 seconds',
     // A conversation cached on a worker that died moves to another worker after this (default 10 s).
     stickyQueueScheduleToStartTimeout: '3 seconds',
   });
-  const workers = [worker, ...(config.telegram.token ? [await telegramWorker(config, { connection, redis, events: store, logger })] : [])];
+  const workers = [worker, ...(config.telegram.token ? [await telegramWorker(config, { connection, dataConverter, redis, events: store, logger })] : [])];
   let stopping = false;
   const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
     if (stopping) throw error;
@@ -88,6 +90,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
 
 interface TelegramWorkerDeps {
   connection: NativeConnection;
+  dataConverter: DataConverter;
   redis: Redis;
   events: ConversationStore;
   logger: Logger;
@@ -98,7 +101,7 @@ interface TelegramWorkerDeps {
  * start per second across all workers; the pacer keeps each chat and the whole bot within Telegram's limits.
  */
 async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Promise<Worker> {
-  const { connection, redis, events, logger } = deps;
+  const { connection, dataConverter, redis, events, logger } = deps;
   const { token, apiRoot, sendsPerSecond, privateChatGap, groupChatGap } = config.telegram;
   const pacer = new TelegramPacer(redis, config.redis.keyPrefix, { sendsPerSecond, privateChatGapMs: privateChatGap, groupChatGapMs: groupChatGap });
   const telegramLogger = logger.child({ channel: 'telegram' });
@@ -107,13 +110,13 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
     namespace: config.temporal.namespace,
     taskQueue: telegramTaskQueue(config.temporal.taskQueue),
     activities: createTelegramReplyActivities({
-      // A request that hangs gives up well within the reply lock's 30 s, so a slow edit cannot land after the final one.
+      // A request that hangs gives up well within the reply lock's 15 s, so a slow edit cannot land after the final one.
       outbox: new GrammyOutbox(new Api(token!, { apiRoot, timeoutSeconds: 10 }), pacer, telegramLogger),
       ledger: new RedisReplyLedger(redis, config.redis.keyPrefix),
       events,
       logger: telegramLogger,
     }),
-    dataConverter: dataConverterFor(keyRingOf(config)),
+    dataConverter,
     maxTaskQueueActivitiesPerSecond: sendsPerSecond,
     // Previews (at most 100 per worker) wait on the model most of the time; final deliveries always find a slot.
     maxConcurrentActivityTaskExecutions: 200,

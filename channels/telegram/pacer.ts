@@ -4,7 +4,7 @@
  * `groupChatGapMs` in a group, and nothing to a chat while a 429's `retry_after` runs for it (so a flood is
  * answered by silence, not by a retry storm, and one busy group does not stall every other chat).
  */
-import type { Redis } from '../../lib/redis';
+import { defineScript, type Redis, type RedisScript } from '../../lib/redis';
 
 export interface PacerLimits {
   sendsPerSecond: number;
@@ -46,18 +46,23 @@ return untilMs
 `;
 
 export class TelegramPacer {
-  constructor(private readonly redis: Redis, private readonly keyPrefix: string, private readonly limits: PacerLimits) {}
+  private readonly takeScript: RedisScript<number>;
+  private readonly pauseScript: RedisScript<number>;
+
+  constructor(redis: Redis, private readonly keyPrefix: string, private readonly limits: PacerLimits) {
+    this.takeScript = defineScript(redis, 'aacTelegramTake', 2, takeLua);
+    this.pauseScript = defineScript(redis, 'aacTelegramPause', 1, pauseLua);
+  }
 
   /** 0 when `chatId` may send now (the slot is taken), else how long to wait. Group and channel ids are negative. */
   async tryTake(chatId: number): Promise<number> {
     const gap = Math.ceil(chatId < 0 ? this.limits.groupChatGapMs : this.limits.privateChatGapMs);
-    const waitMs = await this.redis.eval(takeLua, 2, this.chatKey(chatId), this.key('window'), gap, this.limits.sendsPerSecond);
-    return Number(waitMs);
+    return this.takeScript(this.chatKey(chatId), this.key('window'), gap, this.limits.sendsPerSecond);
   }
 
   /** Telegram answered 429 for this chat: nothing goes to it for `ms`. */
   async pause(chatId: number, ms: number): Promise<void> {
-    await this.redis.eval(pauseLua, 1, this.chatKey(chatId), Math.ceil(ms));
+    await this.pauseScript(this.chatKey(chatId), Math.ceil(ms));
   }
 
   private chatKey(chatId: number): string {

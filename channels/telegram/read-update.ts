@@ -6,6 +6,7 @@
 import type { Chat, Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
 import type { ConversationRef } from '../../lib/conversations';
 import { botCommands } from './commands';
+import { telegramConversationId } from './conversation-id';
 
 export type Intent =
   | { kind: 'message'; text: string }
@@ -76,7 +77,7 @@ function withoutMention(text: string, username: string): string {
 }
 
 function conversationOf(chat: Chat, from: User | undefined): ConversationRef {
-  const id = `telegram:${chat.id}`;
+  const id = telegramConversationId(chat.id);
   if (chat.type === 'private') {
     const user = from?.username ?? chat.username ?? String(chat.id);
     const name = from?.username ? `@${from.username}` : (from?.first_name ?? chat.first_name ?? user);

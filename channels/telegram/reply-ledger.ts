@@ -8,7 +8,7 @@
  * - `tg:uncertain-sends`          counter: sends repeated after an attempt that may have reached the chat
  */
 import type { SentPart, TelegramReplyLedger } from '../../activities/ports';
-import type { Redis } from '../../lib/redis';
+import { defineScript, type Redis, type RedisScript } from '../../lib/redis';
 
 const ttlSeconds = 7 * 24 * 3600;
 const unlockLua = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -20,7 +20,13 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
 export class RedisReplyLedger implements TelegramReplyLedger {
-  constructor(private readonly redis: Redis, private readonly keyPrefix: string) {}
+  private readonly lockScript: RedisScript<number>;
+  private readonly unlockScript: RedisScript<number>;
+
+  constructor(private readonly redis: Redis, private readonly keyPrefix: string) {
+    this.lockScript = defineScript(redis, 'aacTelegramLock', 1, lockLua);
+    this.unlockScript = defineScript(redis, 'aacTelegramUnlock', 1, unlockLua);
+  }
 
   async parts(replyId: string): Promise<Map<number, SentPart>> {
     const fields = await this.redis.hgetall(this.key(replyId, 'parts'));
@@ -50,11 +56,11 @@ export class RedisReplyLedger implements TelegramReplyLedger {
   }
 
   async tryLock(replyId: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(lockLua, 1, this.key(replyId, 'lock'), owner, Math.ceil(ttlMs))) === 1;
+    return (await this.lockScript(this.key(replyId, 'lock'), owner, Math.ceil(ttlMs))) === 1;
   }
 
   async unlock(replyId: string, owner: string): Promise<void> {
-    await this.redis.eval(unlockLua, 1, this.key(replyId, 'lock'), owner);
+    await this.unlockScript(this.key(replyId, 'lock'), owner);
   }
 
   countUncertainSend(): Promise<number> {
