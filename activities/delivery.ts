@@ -3,7 +3,7 @@
  * stream, at most once per replyId, however often the activity is retried.
  */
 import type { Channel, Reply } from '../workflows/messages';
-import type { ConversationCache } from './ports';
+import type { ConversationCache, LargeTexts } from './ports';
 
 export interface DeliverReplyInput {
   channel: Channel;
@@ -11,10 +11,11 @@ export interface DeliverReplyInput {
   reply: Reply;
 }
 
-export function createDeliveryActivities(deps: { cache: ConversationCache }) {
+export function createDeliveryActivities(deps: { cache: ConversationCache; texts: LargeTexts }) {
   return {
+    /** Clients read the whole text from the stream: a reply carried by reference is resolved first. */
     async deliverReply({ conversationId, reply }: DeliverReplyInput): Promise<void> {
-      await deps.cache.publishReply(conversationId, reply);
+      await deps.cache.publishReply(conversationId, await deps.texts.resolve(reply));
     },
   };
 }

@@ -8,13 +8,14 @@ import { createChatModel } from './chat-models';
 import { createContextActivities } from './context';
 import { createDeliveryActivities } from './delivery';
 import { createModelActivities } from './model';
-import type { ConversationCache, TranscriptStore } from './ports';
+import type { ConversationCache, LargeTexts, TranscriptStore } from './ports';
 
 export interface ActivityDeps {
   /** Model providers in fallback order. */
   providers: readonly ProviderConfig[];
   cache: ConversationCache;
   transcripts: TranscriptStore;
+  texts: LargeTexts;
   logger: Logger;
 }
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModelActivities({
       models: deps.providers.map((provider) => ({ model: createChatModel(provider), maxConcurrency: provider.maxConcurrency })),
       cache: deps.cache,
+      texts: deps.texts,
       logger: deps.logger,
     }),
     ...createContextActivities(deps),

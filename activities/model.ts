@@ -5,8 +5,9 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import type { Logger } from '../lib/logger';
-import type { InboundMessage, TokenUsage, Turn } from '../workflows/messages';
-import type { ChatModel, ConversationCache } from './ports';
+import type { InboundMessage, TextRef, TokenUsage, Turn } from '../workflows/messages';
+import type { ChatModel, ConversationCache, LargeTexts } from './ports';
+import { withArchive } from './archive-reads';
 import { isLocalSummarizer } from './echo-chat-model';
 import { Pulse } from './heartbeat';
 import { callWithFallback, type ProviderLane } from './model-fallback';
@@ -27,6 +28,8 @@ export interface ModelActivityDeps {
   /** Providers in fallback order (config order). */
   models: readonly ModelSlot[];
   cache: ConversationCache;
+  /** Reads texts the workflow carries by reference; stores replies too large to carry. */
+  texts: LargeTexts;
   logger: Logger;
 }
 
@@ -48,9 +51,10 @@ export interface ModelAnswer {
   usage: TokenUsage;
 }
 
-/** The whole reply text (the token events carried the same text in pieces). */
+/** The whole reply text (the token events carried the same text in pieces), or its preview and a reference. */
 export interface GenerateReplyResult extends ModelAnswer {
   text: string;
+  textRef?: TextRef;
 }
 
 /** The new running summary, within the requested budget. */
@@ -63,24 +67,28 @@ export interface SummarizeResult extends ModelAnswer {
  * worker process so the cap holds across all the conversations that process serves.
  * @example
  * const models = config.model.providers.map((p) => ({ model: createChatModel(p), maxConcurrency: p.maxConcurrency }));
- * const activities = createModelActivities({ models, cache, logger });
+ * const activities = createModelActivities({ models, cache, texts, logger });
  */
 export function createModelActivities(deps: ModelActivityDeps) {
   if (deps.models.length === 0) throw new Error('createModelActivities: at least one chat model is required');
   const lanes: ProviderLane[] = deps.models.map(({ model, maxConcurrency }) => ({ model, limit: pLimit(maxConcurrency) }));
-  const logger = deps.logger;
+  const { logger, texts } = deps;
 
   return {
     /**
      * Answers the new messages in the context of the summary and window. Streams `token` events (preceded by a
      * `restart` event on a retry, or when a fallback discards partial text) and returns the whole reply.
-     * Fails with `ModelRequestRejected` (non-retryable) or `ModelUnavailable` (retryable).
+     * Fails with `ModelRequestRejected` (non-retryable), `ModelUnavailable` or `ArchiveUnavailable` (retryable; a text
+     * carried by reference could not be read, or the reply could not be stored).
      */
     async generateReply(input: GenerateReplyInput): Promise<GenerateReplyResult> {
       const context = Context.current();
       const pulse = new Pulse(context);
       const { attempt } = context.info;
-      const request = { messages: buildReplyMessages(input) };
+      const [window, messages] = await withArchive(() =>
+        Promise.all([texts.resolveTurns(input.window), Promise.all(input.messages.map((m) => texts.resolve(m)))]),
+      );
+      const request = { messages: buildReplyMessages({ ...input, window, messages }) };
       const tokens = new TokenEventWriter(deps.cache, input.conversationId, input.replyId, attempt, logger);
       // An earlier attempt may have streamed part of an answer before its worker died.
       if (attempt > 1) tokens.restart();
@@ -103,7 +111,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
             },
           }),
         );
-        return { text: result.text, provider: model.provider, model: model.model, usage: result.usage };
+        // A reply too large to carry through Temporal is stored once; the workflow carries its reference.
+        const answer = { text: result.text, provider: model.provider, model: model.model, usage: result.usage };
+        return await withArchive(() => texts.offload(input.conversationId, answer));
       } finally {
         // The reply event (written after this activity) must come after every token event.
         await tokens.flush();
@@ -114,7 +124,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async summarize(input: SummarizeInput): Promise<SummarizeResult> {
       const context = Context.current();
       const pulse = new Pulse(context);
-      const request = buildSummaryRequest(input);
+      const request = buildSummaryRequest({ ...input, turns: await withArchive(() => texts.resolveTurns(input.turns)) });
       const { result, model } = await pulse.during(() =>
         callWithFallback(lanes, logger, {
           logFields: { activity: 'summarize', turns: input.turns.length, attempt: context.info.attempt },

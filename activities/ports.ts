@@ -4,6 +4,7 @@
  */
 import type { ContextSnapshot, Reply, TokenUsage, Turn } from '../workflows/messages';
 import type { ConversationEvent, StoredEvent } from '../lib/conversation-events';
+import type { TextStore } from '../lib/text-store';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -36,6 +37,9 @@ export interface ConversationCache {
   /** Appends the `reply` event and indexes the reply by each message id it answers; at most once per replyId. */
   publishReply(conversationId: string, reply: Reply): Promise<{ published: boolean }>;
 }
+
+/** Large texts stored by reference (claim checks): offloaded when too large to carry, resolved where read. */
+export type LargeTexts = Pick<TextStore, 'put' | 'get' | 'offload' | 'resolve' | 'resolveTurns'>;
 
 /** One archived transcript segment: a run's turns plus the context at the time it was written. */
 export interface TranscriptSegment {

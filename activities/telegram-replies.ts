@@ -20,12 +20,14 @@ import { RateLimitedError, RefusedError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Reply } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
-import type { ConversationEventReader, OutboxOptions, SentPart, TelegramOutbox, TelegramReplyLedger } from './ports';
+import type { ConversationEventReader, LargeTexts, OutboxOptions, SentPart, TelegramOutbox, TelegramReplyLedger } from './ports';
 
 export interface TelegramReplyDeps {
   outbox: TelegramOutbox;
   ledger: TelegramReplyLedger;
   events: ConversationEventReader;
+  /** Reads a reply carried by reference. */
+  texts: Pick<LargeTexts, 'resolve'>;
   logger: Logger;
   /** Live previews one worker runs at once (default 100); beyond it chats see "typing…" and then the answer. */
   maxLivePreviews?: number;
@@ -138,8 +140,9 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
     const chatId = telegramChatId(conversationId);
     const beating = keepBeating();
     try {
+      const whole = await deps.texts.resolve(reply);
       await ledger.markFinal(reply.replyId);
-      return await deliverAll(chatId, reply);
+      return await deliverAll(chatId, whole);
     } catch (error) {
       throw asActivityFailure(error);
     } finally {

@@ -5,6 +5,7 @@ import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
+import type { TextStore } from '../lib/text-store';
 import type { TelegramWebhook } from '../channels/telegram/channel';
 
 export interface ReplyReader {
@@ -24,6 +25,8 @@ export interface ApiDeps {
   config: AppConfig;
   conversations: Conversations;
   replies: ReplyReader;
+  /** Reads the texts that conversations carry by reference (large messages and replies). */
+  texts: Pick<TextStore, 'resolveTurns'>;
   history: HistoryReader;
   /** Each check resolves when its dependency answers and rejects otherwise. */
   readiness: Record<string, () => Promise<unknown>>;

@@ -7,8 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
-import { EncryptionCodec } from '../lib/payload-codec';
 import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
@@ -17,15 +15,15 @@ import { createLogger } from '../lib/logger';
 import { createRedis, pingRedis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { runAsMain } from '../lib/run-as-main';
-import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
+import { OverflowCodec } from '../lib/payload-overflow';
+import { codecServerCodec, dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
+import { TextStore } from '../lib/text-store';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTelegramChannel } from '../channels/telegram/channel';
 import { createApp } from './app';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
 const shutdownGraceMs = 5000;
-
-const passThrough: PayloadCodec = { encode: async (payloads) => payloads, decode: async (payloads) => payloads };
 
 export interface ApiHandle {
   /** The port actually bound (useful with PORT=0). */
@@ -42,8 +40,12 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const blobs = createBlobStore(config);
   // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(ring) });
-  const conversations = new Conversations(client, config);
+  const overflow = new OverflowCodec(blobs, logger);
+  const dataConverter = dataConverterFor(ring, overflow);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
+  const texts = new TextStore(blobs, cipher);
+  const conversations = new Conversations(client, config, { queue: replies, texts });
   const telegram = config.telegram.token
     ? startTelegramChannel(config.telegram.token, { config, conversations, redis, logger: logger.child({ channel: 'telegram' }) })
     : undefined;
@@ -52,10 +54,11 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     logger,
     conversations,
     ...(telegram?.webhook ? { telegramWebhook: telegram.webhook } : {}),
-    replies: new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher }),
+    replies,
+    texts,
     history: new TranscriptArchive(blobs, logger, cipher),
-    // Without a key ring there is nothing to decode, but the UI may still be pointed here: pass payloads through.
-    ...((config.codec.enabled ?? config.mode === 'development') ? { codec: ring ? new EncryptionCodec(ring) : passThrough } : {}),
+    // Without a key ring only offloaded payloads need decoding; everything else passes through.
+    ...((config.codec.enabled ?? config.mode === 'development') ? { codec: codecServerCodec(ring, overflow) } : {}),
     readiness: {
       temporal: () => connection.healthService.check({}),
       redis: () => pingRedis(redis),

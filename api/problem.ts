@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isGrpcServiceError } from '@temporalio/client';
 import { DecryptionError } from '../lib/encryption';
-import { NotFoundError, UnavailableError } from '../lib/errors';
+import { NotFoundError, QueueFullError, UnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { isRedisUnavailable } from '../lib/redis';
 
@@ -19,6 +19,7 @@ const titles: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -43,9 +44,23 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof HTTPException) return problem(c, error.status as ContentfulStatusCode, error.message);
     if (error instanceof NotFoundError) return problem(c, 404, error.message);
+    if (error instanceof QueueFullError) {
+      c.header('retry-after', String(error.retryAfterSeconds));
+      return problem(
+        c,
+        429,
+        'This conversation already has as many messages waiting for a reply as it may hold; this one was not accepted. ' +
+          `Send it again (with the same messageId) in ${error.retryAfterSeconds} s.`,
+      );
+    }
     if (error instanceof DecryptionError) {
       logger.error({ error: error.message, path: c.req.path }, 'stored data could not be decrypted');
       return problem(c, 500, 'Stored conversation data could not be decrypted: check ENCRYPTION_KEYS (every old key must stay in the ring).');
+    }
+    if (isStuckWorkflowTask(error)) {
+      logger.error({ error: error.message, path: c.req.path }, 'a conversation cannot answer: its workflow task is failing');
+      c.header('retry-after', '30');
+      return problem(c, 503, 'This conversation cannot answer right now: its workflow is failing and operators have been alerted. Messages sent to it are kept.');
     }
     const dependency = unavailableDependency(error);
     if (dependency) {
@@ -56,6 +71,12 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
     logger.error({ err: error, path: c.req.path }, 'unhandled error');
     return problem(c, 500, 'Unexpected error; it has been logged.');
   };
+}
+
+/** A query the server refused because the conversation's workflow task keeps failing (FAILED_PRECONDITION). */
+function isStuckWorkflowTask(error: Error): boolean {
+  const grpc = isGrpcServiceError(error.cause) ? error.cause : isGrpcServiceError(error) ? error : undefined;
+  return grpc?.code === 9 && /workflow task in failed state/i.test(grpc.details ?? grpc.message);
 }
 
 /** Which dependency an error says is down, if any. */

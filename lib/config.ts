@@ -90,6 +90,10 @@ const schema = z.strictObject({
     maxSignalsPerRun: count.max(9000).default(2000),
     dedupeWindow: count.default(1000),
     archiveEveryTurns: count.default(20),
+    /** Messages a conversation may have waiting for their reply; the edges refuse more (HTTP 429). */
+    maxQueuedMessages: count.default(100),
+    /** Bytes of text (UTF-8) those waiting messages may hold together. */
+    maxQueuedBytes: count.default(4 * 1024 * 1024),
   }).prefault({}),
   model: z.strictObject({ providers: z.array(providerSchema).default([]) }).prefault({}),
   stack: z.strictObject({
@@ -174,6 +178,8 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   CONTEXT_TOKEN_BUDGET: 'conversation.contextTokenBudget',
   MAX_TURNS_PER_RUN: 'conversation.maxTurnsPerRun',
   MAX_SIGNALS_PER_RUN: 'conversation.maxSignalsPerRun',
+  MAX_QUEUED_MESSAGES: 'conversation.maxQueuedMessages',
+  MAX_QUEUED_BYTES: 'conversation.maxQueuedBytes',
   TELEGRAM_BOT_TOKEN: 'telegram.token',
   TELEGRAM_API_ROOT: 'telegram.apiRoot',
   TELEGRAM_WEBHOOK_URL: 'telegram.webhook.url',

@@ -40,10 +40,51 @@ local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing} end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'type', 'reply', 'data', ARGV[4])
 redis.call('HSET', KEYS[2], ARGV[1], id)
-for i = 6, #ARGV do redis.call('HSET', KEYS[3], ARGV[i], ARGV[5]) end
+for i = 6, #ARGV do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[5])
+  redis.call('HDEL', KEYS[4], ARGV[i])
+end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 return {1, id}
 `;
+
+/**
+ * Admits a message to the conversation's queue unless it is full. Entries are `messageId → "<bytes>:<ms>"`;
+ * entries older than the stale limit are dropped first (an entry whose signal was never answered must not hold
+ * the place for ever). A message seen before (queued or already answered) is admitted again without counting.
+ * KEYS: queued, replies. ARGV: messageId, bytes, nowMs, maxMessages, maxBytes, staleMs, ttlSeconds.
+ * Returns 1 admitted, 2 seen before, 0 full.
+ */
+const enterQueueLua = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 2 end
+local now = tonumber(ARGV[3])
+local entries = redis.call('HGETALL', KEYS[1])
+local count, total = 0, 0
+for i = 1, #entries, 2 do
+  local value = entries[i + 1]
+  local sep = string.find(value, ':', 1, true)
+  local at = sep and tonumber(string.sub(value, sep + 1)) or 0
+  if now - at > tonumber(ARGV[6]) then
+    redis.call('HDEL', KEYS[1], entries[i])
+  else
+    count = count + 1
+    total = total + tonumber(string.sub(value, 1, sep - 1))
+  end
+end
+if count >= tonumber(ARGV[4]) or (count > 0 and total + tonumber(ARGV[2]) > tonumber(ARGV[5])) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+return 1
+`;
+
+/** How many messages, and how many bytes of text, a conversation may have waiting for their reply. */
+export interface QueueLimits {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/** A queue entry older than this no longer counts (its message was lost before reaching the workflow). */
+const queueEntryStaleMs = 60 * 60 * 1000;
 
 const eventTypes: ReadonlySet<string> = new Set<ConversationEvent['type']>(['token', 'restart', 'reply']);
 const streamIdPattern = /^\d+-\d+$/;
@@ -62,6 +103,8 @@ export function isEventId(value: string): boolean {
  *                                     entry ids are the SSE event ids
  * - `conv:{<conversationId>}:replies`   hash: inbound messageId → JSON {@link Reply} that answered it
  * - `conv:{<conversationId>}:published` hash: replyId → stream id of its `reply` event (marker against double delivery)
+ * - `conv:{<conversationId>}:queued`    hash: messageId → `<text bytes>:<ms>` of each message admitted and not yet
+ *                                     answered (the edge's queue cap; publishing a reply removes its messages)
  *
  * Blocking reads (`readEvents` with `blockMs`, `waitForReply`) each run on a connection of their own from a small
  * pool, so a reader waiting for events never delays the commands other callers send on the shared client.
@@ -77,6 +120,7 @@ export class ConversationStore implements ConversationCache {
   private readonly blocking: BlockingConnections;
   private readonly cipher: TextCipher;
   private readonly publishReplyScript: RedisScript<[number, string]>;
+  private readonly enterQueueScript: RedisScript<number>;
 
   constructor(private readonly redis: Redis, private readonly keyPrefix: string, options: ConversationStoreOptions = {}) {
     this.ttlSeconds = options.ttlSeconds ?? 30 * 24 * 3600;
@@ -84,7 +128,8 @@ export class ConversationStore implements ConversationCache {
     this.logger = options.logger ?? createLogger({ level: 'info', name: 'conversation-store' });
     this.blocking = new BlockingConnections(redis, options.maxIdleBlockingConnections, this.logger);
     this.cipher = options.cipher ?? createTextCipher(undefined);
-    this.publishReplyScript = defineScript(redis, 'aacPublishReply', 3, publishReplyLua);
+    this.publishReplyScript = defineScript(redis, 'aacPublishReply', 4, publishReplyLua);
+    this.enterQueueScript = defineScript(redis, 'aacEnterQueue', 2, enterQueueLua);
   }
 
   async saveContext(conversationId: string, snapshot: ContextSnapshot): Promise<void> {
@@ -120,9 +165,26 @@ export class ConversationStore implements ConversationCache {
     const event: ConversationEvent = { type: 'reply', reply };
     const [published] = await this.publishReplyScript(
       this.key(conversationId, 'events'), this.key(conversationId, 'published'), this.key(conversationId, 'replies'),
-      reply.replyId, this.maxEvents, this.ttlSeconds, this.encode(event), this.encode(reply), ...reply.inReplyTo,
+      this.key(conversationId, 'queued'), reply.replyId, this.maxEvents, this.ttlSeconds, this.encode(event), this.encode(reply), ...reply.inReplyTo,
     );
     return { published: published === 1 };
+  }
+
+  /**
+   * Admits a message of `bytes` to the conversation's queue of unanswered messages: `full` when `limits` leave no
+   * room, `seen` when it was admitted (or answered) before and counts already.
+   */
+  async enterQueue(conversationId: string, messageId: string, bytes: number, limits: QueueLimits): Promise<'admitted' | 'seen' | 'full'> {
+    const result = await this.enterQueueScript(
+      this.key(conversationId, 'queued'), this.key(conversationId, 'replies'),
+      messageId, bytes, Date.now(), limits.maxMessages, limits.maxBytes, queueEntryStaleMs, this.ttlSeconds,
+    );
+    return result === 1 ? 'admitted' : result === 2 ? 'seen' : 'full';
+  }
+
+  /** Gives a message's place back (its signal failed, so it is not waiting for a reply). */
+  async leaveQueue(conversationId: string, messageId: string): Promise<void> {
+    await this.redis.hdel(this.key(conversationId, 'queued'), messageId);
   }
 
   /** The reply that answered `messageId`, if it was published within the TTL. */
@@ -203,7 +265,7 @@ export class ConversationStore implements ConversationCache {
     return this.toEvents(result, conversationId);
   }
 
-  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published'): string {
+  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued'): string {
     // The {hash tag} keeps a conversation's keys in one Redis Cluster slot, as the multi-key Lua script requires.
     return `${this.keyPrefix}conv:{${conversationId}}:${kind}`;
   }

@@ -1,6 +1,8 @@
 /**
  * What edges do with conversations, in one place: build start options, deliver a message or a reset with
  * signal-with-start, and ask a conversation for its snapshot. Edges never start workflows any other way.
+ * A message is admitted to the conversation's queue (or refused when it is full) and a large text is stored by
+ * reference before the signal is sent, so nothing the engine could not hold is ever accepted.
  */
 import {
   WorkflowNotFoundError,
@@ -19,7 +21,11 @@ import {
   type InboundMessage,
   type ResetRequest,
 } from '../workflows/messages';
+import { textBytes } from '../workflows/payload-budget';
 import { conversationSettings, type AppConfig } from './config';
+import type { ConversationStore } from './conversation-store';
+import { QueueFullError } from './errors';
+import type { TextStore } from './text-store';
 
 export type ConversationRunState = 'running' | 'closed' | 'unknown';
 
@@ -33,24 +39,47 @@ export interface ConversationRef {
   title: string;
 }
 
+/** What a message needs before its signal: a place in the queue, and the archive for a large text. */
+export interface Intake {
+  queue: Pick<ConversationStore, 'enterQueue' | 'leaveQueue'>;
+  texts: Pick<TextStore, 'offload'>;
+}
+
 /** Temporal calls from an edge give up after this long (→ 503), instead of hanging while Temporal is down. */
 const callTimeoutMs = 5000;
+/** What a refused sender is told to wait: about the time a turn or two takes. */
+const queueFullRetryAfterSeconds = 10;
 
 export class Conversations {
   constructor(
     private readonly client: Client,
     private readonly config: AppConfig,
+    private readonly intake: Intake,
   ) {}
 
-  /** Delivers one message; starts the conversation (or a new run after an idle close) when needed. */
+  /**
+   * Delivers one message; starts the conversation (or a new run after an idle close) when needed.
+   * @throws QueueFullError when the conversation has as many messages waiting as it may (nothing was sent).
+   */
   async send(conversation: ConversationRef, message: InboundMessage): Promise<void> {
-    await this.bounded(() =>
-      this.client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(conversationWorkflowType, {
-        ...this.startOptions(conversation),
-        signal: messageSignal,
-        signalArgs: [message],
-      }),
-    );
+    const { queue, texts } = this.intake;
+    const { maxQueuedMessages: maxMessages, maxQueuedBytes: maxBytes } = this.config.conversation;
+    const entered = await queue.enterQueue(conversation.id, message.messageId, textBytes(message), { maxMessages, maxBytes });
+    if (entered === 'full') throw new QueueFullError(conversation.id, queueFullRetryAfterSeconds);
+    try {
+      const carried = await texts.offload(conversation.id, message);
+      await this.bounded(() =>
+        this.client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(conversationWorkflowType, {
+          ...this.startOptions(conversation),
+          signal: messageSignal,
+          signalArgs: [carried],
+        }),
+      );
+    } catch (error) {
+      // Not sent, so not waiting: give the place back (best effort; an entry left behind goes stale in an hour).
+      if (entered === 'admitted') await queue.leaveQueue(conversation.id, message.messageId).catch(() => undefined);
+      throw error;
+    }
   }
 
   async reset(conversation: ConversationRef, requestId: string): Promise<void> {

@@ -33,3 +33,11 @@ export class RateLimitedError extends Error {
 export class RefusedError extends Error {
   override readonly name = 'RefusedError';
 }
+
+/** A conversation has as many messages waiting as it may hold: the message was not sent; send it again later. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(readonly conversationId: string, readonly retryAfterSeconds: number) {
+    super(`conversation ${conversationId} has too many messages waiting for a reply`);
+  }
+}

@@ -3,15 +3,42 @@
  * the API's client and the workers, so a change here (e.g. a payload codec) applies everywhere at once.
  */
 import { readFileSync } from 'node:fs';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import type { AppConfig } from './config';
 import type { KeyRing } from './key-ring';
 import { EncryptionCodec } from './payload-codec';
 
-/** The converter every client and worker uses: payloads encrypted with the key ring, when there is one. */
-export function dataConverterFor(ring: KeyRing | undefined): DataConverter {
-  return ring ? { payloadCodecs: [new EncryptionCodec(ring)] } : {};
+/**
+ * The converter every client and worker uses: payloads encrypted with the key ring, when there is one, then any
+ * payload still over the budget offloaded by `overflow` (an OverflowCodec, see payload-overflow.ts).
+ */
+export function dataConverterFor(ring: KeyRing | undefined, overflow?: PayloadCodec): DataConverter {
+  const payloadCodecs = codecsFor(ring, overflow);
+  return payloadCodecs.length > 0 ? { payloadCodecs } : {};
+}
+
+/**
+ * The same codecs as one, for the codec server: the Temporal UI then shows encrypted payloads, and offloaded ones
+ * fetched back from the archive, as the workers read them.
+ */
+export function codecServerCodec(ring: KeyRing | undefined, overflow: PayloadCodec): PayloadCodec {
+  const codecs = codecsFor(ring, overflow);
+  return {
+    async encode(payloads) {
+      for (const codec of codecs) payloads = await codec.encode(payloads);
+      return payloads;
+    },
+    async decode(payloads) {
+      for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
+      return payloads;
+    },
+  };
+}
+
+/** Encoded in this order, decoded in the reverse (as the SDK applies `payloadCodecs`). */
+function codecsFor(ring: KeyRing | undefined, overflow: PayloadCodec | undefined): PayloadCodec[] {
+  return [...(ring ? [new EncryptionCodec(ring)] : []), ...(overflow ? [overflow] : [])];
 }
 
 export interface TemporalConnectionOptions {

@@ -6,6 +6,8 @@ import { account } from '../scripts/chaos/accounting';
 import type { DrillLog, FaultRecord, ObservedReply, SentMessage } from '../scripts/chaos/drill-log';
 import { latencyStats } from '../scripts/chaos/latency-stats';
 import { drillAnswer, marker, markersIn } from '../scripts/chaos/markers';
+import { isLargeMessage, largeMessageChars, padWithCjk, plainText } from '../scripts/chaos/message-text';
+import { parseDrillOptions, usage, type DrillOptions } from '../scripts/chaos/options';
 import { defaultAnswer } from './support/openai-server';
 import { renderHtml, writeReport } from '../scripts/chaos/report-html';
 
@@ -304,5 +306,75 @@ describe('chaos drill report files', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('chaos drill options', () => {
+  const parse = (...argv: string[]) => parseDrillOptions(argv) as DrillOptions;
+
+  it('when --large-share is given then that share of messages is large', () => {
+    expect(parse('--large-share', '0.35').largeShare).toBe(0.35);
+    expect(parse('--large-share=1').largeShare).toBe(1);
+    expect(parse('--large-share', '0').largeShare).toBe(0);
+  });
+
+  it('when --large-share is outside 0..1 or not a number then parsing fails naming the flag and the range', () => {
+    for (const value of ['1.5', '-0.1', 'abc', '', '20%']) {
+      expect(() => parse(`--large-share=${value}`)).toThrow(`--large-share: expected a fraction from 0 to 1 such as 0.2, got "${value}"`);
+    }
+  });
+
+  it('when --quick is given then a fifth of the messages are large, and without it none', () => {
+    expect(parse('--quick').largeShare).toBe(0.2);
+    expect(parse().largeShare).toBe(0);
+    expect(parse('--quick', '--large-share', '0').largeShare).toBe(0);
+  });
+
+  it('when the usage is printed then it explains --large-share', () => {
+    expect(usage).toMatch(/--large-share P .*\n.*default 0; --quick 0\.2/);
+  });
+});
+
+describe('chaos drill large messages', () => {
+  it('when the share is 0.2 then every fifth message is large, the same in every drill', () => {
+    const picks = (share: number, n = 60) => Array.from({ length: n }, (_, k) => k).filter((k) => isLargeMessage(k, share));
+    expect(picks(0.2)).toEqual([4, 9, 14, 19, 24, 29, 34, 39, 44, 49, 54, 59]);
+    expect(picks(0.29, 100)).toHaveLength(29);
+    expect(picks(0)).toEqual([]);
+    expect(picks(1)).toHaveLength(60);
+  });
+
+  it('when an API message is large then it keeps its plain start and stays under the API limits in UTF-8', () => {
+    const plain = plainText('message 3 of chaos-x-c7: ', 80);
+    const text = padWithCjk(plain, largeMessageChars.api);
+    expect(text.startsWith(plain)).toBe(true);
+    // api.max_text_chars is 16,000 and api.max_body_bytes 64 KiB by default.
+    expect(text.length).toBe(15_900);
+    const body = JSON.stringify({ conversationId: 'chaos-x-c7', text });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(47_000);
+    expect(Buffer.byteLength(body)).toBeLessThan(64 * 1024);
+  });
+
+  it('when a Telegram message is large then its marker still names it and it fits one Telegram message', () => {
+    const text = padWithCjk(plainText(`${marker('chaos-x-t2-m4')} message 4: `, 80), largeMessageChars.telegram);
+    expect(text.length).toBe(4000);
+    expect(text.length).toBeLessThanOrEqual(4096);
+    expect(markersIn(text)).toEqual(['chaos-x-t2-m4']);
+    expect(drillAnswer({ model: 'm', messages: [{ role: 'user', content: text }] })).toBe('Answer to: {chaos-x-t2-m4}');
+  });
+
+  it('when a drill sent large messages and was throttled then the HTML summary says so', () => {
+    const messages = [sent('c1', 0), { ...sent('c1', 1), large: true as const, throttled: 2 }];
+    const log = { ...drill(messages, messages.map((m, i) => reply(m, `r${i}`, m.sentAt + 100))), options: { largeShare: 0.5 } };
+    const html = renderHtml(account(log), log);
+    expect(html).toContain('large share 0.5: 1 message near the size limit');
+    expect(html).toContain('2 answers 429 (too many waiting), sent again');
+  });
+
+  it('when the API refused a message for good then the HTML summary names the status and the message is lost', () => {
+    const log = drill([{ ...sent('c1', 0), large: true, refusedStatus: 413 }], []);
+    const report = account(log);
+    expect(report.channels[0]!.lost).toBe(1);
+    expect(renderHtml(report, log)).toContain('1 message refused (HTTP 413)');
   });
 });

@@ -28,6 +28,17 @@ describe('codec server for the Temporal UI', () => {
     expect((await decoded.json()).payloads).toEqual([uiPayload, uiPayload]);
   });
 
+  it('when a payload was too large for Temporal then the UI still reads it: fetched back from the archive and decrypted', async () => {
+    const large = { metadata: { encoding: b64('json/plain') }, data: b64(JSON.stringify({ text: 'z'.repeat(600_000) })) };
+    const encoded = await call('/codec/encode', { payloads: [large] });
+    const [reference] = (await encoded.json()).payloads;
+    expect(Buffer.from(reference.metadata.encoding, 'base64').toString()).toBe('binary/archive-reference');
+    expect(reference.data.length).toBeLessThan(1_000);
+
+    const decoded = await call('/codec/decode', { payloads: [reference] });
+    expect((await decoded.json()).payloads).toEqual([large]);
+  });
+
   it('when the UI sends a CORS preflight from its origin then it is allowed', async () => {
     const response = await fetch(`${engine.api.url}/codec/decode`, {
       method: 'OPTIONS',

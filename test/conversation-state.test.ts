@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConversationState, maxMessagesPerTurn } from '../workflows/conversation-state';
 import type { ConversationSettings, InboundMessage, Reply } from '../workflows/messages';
+import {
+  codecOverheadBytes,
+  encodedBytes,
+  historyBytesPerRun,
+  payloadBudgetBytes,
+  turnTextBudgetBytes,
+  utf8Bytes,
+  windowBudgetBytes,
+} from '../workflows/payload-budget';
 
 const settings: ConversationSettings = {
   systemPrompt: 'test',
@@ -24,6 +33,9 @@ const reply = (text: string, inReplyTo: string[]): Reply => ({
   kind: 'answer',
   createdAt: '2026-01-01T00:00:01Z',
 });
+
+/** A run the server has nothing to say about: no suggestion, a small history. */
+const quietRun = { suggested: false, historyBytes: 10_000, nowMs: 0 };
 
 describe('ConversationState', () => {
   it('when a message id repeats then the repeat is ignored and counted', () => {
@@ -85,11 +97,12 @@ describe('ConversationState', () => {
   it('when a run reaches its turn or signal limit then it asks to continue as new', () => {
     const byTurns = new ConversationState(settings);
     for (const id of ['a', 'b', 'c']) byTurns.recordTurn([message(id)], reply('r', [id]));
-    expect(byTurns.shouldContinueAsNew(false)).toBe(true);
+    expect(byTurns.shouldContinueAsNew(quietRun)).toBe(true);
     const bySignals = new ConversationState(settings);
     for (let i = 0; i < 10; i++) bySignals.acceptMessage(message('same'));
-    expect(bySignals.shouldContinueAsNew(false)).toBe(true);
-    expect(new ConversationState(settings).shouldContinueAsNew(true)).toBe(true);
+    expect(bySignals.shouldContinueAsNew(quietRun)).toBe(true);
+    expect(new ConversationState(settings).shouldContinueAsNew({ ...quietRun, suggested: true })).toBe(true);
+    expect(new ConversationState(settings).shouldContinueAsNew(quietRun)).toBe(false);
   });
 
   it('when state is carried to a new run then summary, window, dedupe set and inbox survive', () => {
@@ -135,5 +148,82 @@ describe('ConversationState', () => {
     const counters = { messagesReceived: 5, duplicatesIgnored: 1, replies: 5, apologies: 0, summaries: 2, resets: 1, malformedIgnored: 0 };
     state.restore({ summary: '', window: [], seenMessageIds: [], turnCount: 5, counters, savedAt: '2026-01-01T00:00:00Z' });
     expect(state.counters).toMatchObject({ messagesReceived: 6, replies: 5, summaries: 2, resets: 1 });
+  });
+
+  describe('byte budget', () => {
+    /** A maximum-size message: 16,000 CJK characters, 48,000 bytes of UTF-8. */
+    const cjk = '漢'.repeat(16_000);
+    const big = (id: string) => message(id, cjk);
+
+    it('when maximum-size CJK messages queue up then a turn takes only as many as fit its text budget, at least one', () => {
+      const state = new ConversationState({ ...settings, dedupeWindow: 100 });
+      for (let i = 0; i < 5; i++) state.acceptMessage(big(`b${i}`));
+      const sizes = [1, 2, 3].map(() => {
+        const work = state.takeNext();
+        return work.kind === 'turn' ? work.messages.reduce((n, m) => n + utf8Bytes(m.text), 0) : -1;
+      });
+      expect(sizes).toEqual([96_000, 96_000, 48_000]);
+      expect(sizes.every((bytes) => bytes <= turnTextBudgetBytes)).toBe(true);
+    });
+
+    it('when one message alone is over the turn budget then it still gets its own turn', () => {
+      const state = new ConversationState(settings);
+      state.acceptMessage({ ...message('huge', 'preview…'), textRef: { key: 'k', sha256: 's', bytes: 10 * turnTextBudgetBytes, chars: 1 } });
+      state.acceptMessage(message('small'));
+      const work = state.takeNext();
+      expect(work.kind === 'turn' && work.messages.map((m) => m.messageId)).toEqual(['huge']);
+    });
+
+    it('when the window holds more bytes than its budget then the oldest turns are folded, however few tokens the budget sees', () => {
+      const state = new ConversationState({ ...settings, contextTokenBudget: 1_000_000 });
+      for (const id of ['a', 'b', 'c']) state.recordTurn([message(id, 'x'.repeat(40_000))], reply('ok', [id]));
+      const folded = state.turnsToFold();
+      expect(folded.map((t) => t.messages[0]!.messageId)).toEqual(['a']);
+      expect(encodedBytes(state.window.slice(folded.length))).toBeLessThanOrEqual(windowBudgetBytes + 2 * codecOverheadBytes);
+    });
+
+    it('when unarchived turns outgrow the payload budget then a segment takes only as many as fit', () => {
+      const state = new ConversationState({ ...settings, archiveEveryTurns: 100, maxTurnsPerRun: 100 });
+      for (let i = 0; i < 12; i++) {
+        state.recordTurn([message(`m${i}`, 'y'.repeat(30_000))], reply('z'.repeat(30_000), [`m${i}`]));
+        state.dropFromWindow(state.turnsToFold().length);
+      }
+      expect(state.archiveDue()).toBe(true);
+      const turns = state.nextSegmentTurns(encodedBytes({ context: state.contextSnapshot(new Date(0)) }));
+      expect(turns.length).toBeGreaterThan(0);
+      expect(turns.length).toBeLessThan(12);
+      expect(encodedBytes({ turns, context: state.contextSnapshot(new Date(0)) })).toBeLessThanOrEqual(payloadBudgetBytes);
+    });
+
+    it('when the inbox is large then it is stashed for the next run, which puts it back before what arrived since', () => {
+      const state = new ConversationState({ ...settings, dedupeWindow: 100 });
+      for (let i = 0; i < 10; i++) state.acceptMessage(message(`q${i}`, 'w'.repeat(30_000)));
+      const stash = state.stashable();
+      expect(stash?.inbox).toHaveLength(10);
+      const next = new ConversationState({ ...settings, dedupeWindow: 100 }, { ...state.carry(), inbox: [], unarchived: [] });
+      next.acceptMessage(message('later'));
+      next.unstash(JSON.parse(JSON.stringify(stash)));
+      expect(next.pendingCount()).toBe(11);
+      expect(next.acceptMessage(message('q3'))).toBe('duplicate');
+      const first = next.takeNext();
+      expect(first.kind === 'turn' && first.messages[0]!.messageId).toBe('q0');
+      expect(new ConversationState(settings).stashable()).toBeUndefined();
+    });
+
+    it('when the history grows large then the run continues as new, unless storing its state failed a moment ago', () => {
+      const state = new ConversationState(settings);
+      expect(state.shouldContinueAsNew({ ...quietRun, historyBytes: historyBytesPerRun })).toBe(true);
+      state.postponeContinueAsNew(60_000);
+      expect(state.shouldContinueAsNew({ ...quietRun, historyBytes: historyBytesPerRun, nowMs: 59_999 })).toBe(false);
+      expect(state.shouldContinueAsNew({ ...quietRun, historyBytes: historyBytesPerRun, nowMs: 60_000 })).toBe(true);
+    });
+
+    it('when replaying a run recorded before the budget then coalescing follows the old count-only rule', () => {
+      const state = new ConversationState({ ...settings, dedupeWindow: 100 }, undefined, false);
+      for (let i = 0; i < 5; i++) state.acceptMessage(big(`b${i}`));
+      const work = state.takeNext();
+      expect(work.kind === 'turn' && work.messages.length).toBe(5);
+      expect(state.shouldContinueAsNew({ ...quietRun, historyBytes: historyBytesPerRun })).toBe(false);
+    });
   });
 });

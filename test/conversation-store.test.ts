@@ -151,6 +151,44 @@ describe('ConversationStore', () => {
     expect(read).toEqual([{ id: expect.any(String), type: 'reply', reply: answer }]);
   });
 
+  it('when a conversation has as many messages waiting as it may then the next is refused until a reply answers some', async () => {
+    const id = conversation();
+    const limits = { maxMessages: 3, maxBytes: 1_000 };
+
+    const entered = [];
+    for (const messageId of ['q1', 'q2', 'q3', 'q4']) entered.push(await store.enterQueue(id, messageId, 100, limits));
+    const again = await store.enterQueue(id, 'q2', 100, limits);
+    await store.publishReply(id, reply('r-q', ['q1', 'q2']));
+    const afterReply = await store.enterQueue(id, 'q4', 100, limits);
+    const answeredAgain = await store.enterQueue(id, 'q1', 100, limits);
+
+    expect(entered).toEqual(['admitted', 'admitted', 'admitted', 'full']);
+    expect(again).toBe('seen');
+    expect(afterReply).toBe('admitted');
+    expect(answeredAgain).toBe('seen');
+  });
+
+  it('when the waiting messages hold as many bytes as allowed then a larger one is refused, and a place given back is free again', async () => {
+    const id = conversation();
+    const limits = { maxMessages: 100, maxBytes: 1_000 };
+
+    const first = await store.enterQueue(id, 'b1', 900, limits);
+    const second = await store.enterQueue(id, 'b2', 200, limits);
+    await store.leaveQueue(id, 'b1');
+    const third = await store.enterQueue(id, 'b2', 200, limits);
+
+    expect([first, second, third]).toEqual(['admitted', 'full', 'admitted']);
+  });
+
+  it('when a queue entry is older than an hour then it no longer holds a place', async () => {
+    const id = conversation();
+    const limits = { maxMessages: 1, maxBytes: 1_000 };
+    await redis.hset(`${prefix}conv:{${id}}:queued`, 'lost', `10:${Date.now() - 2 * 3600_000}`);
+
+    expect(await store.enterQueue(id, 'fresh', 10, limits)).toBe('admitted');
+    expect(await redis.hexists(`${prefix}conv:{${id}}:queued`, 'lost')).toBe(0);
+  });
+
   it('when a reply answers several messages then it is found by each of their ids', async () => {
     const id = conversation();
     const answer = reply('r-many', ['m1', 'm2', 'm3']);

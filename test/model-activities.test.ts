@@ -3,6 +3,9 @@
  * stream, run inside a real activity Context (MockActivityEnvironment: attempt, heartbeats, cancellation).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -12,6 +15,8 @@ import { createModelActivities, type GenerateReplyInput } from '../activities/mo
 import type { ProviderConfig } from '../lib/config';
 import type { StoredEvent } from '../lib/conversation-events';
 import { ConversationStore } from '../lib/conversation-store';
+import { DirectoryBlobStore } from '../lib/directory-blob-store';
+import { TextStore } from '../lib/text-store';
 import { createLogger } from '../lib/logger';
 import { createRedis, type Redis } from '../lib/redis';
 import type { InboundMessage, Turn } from '../workflows/messages';
@@ -24,6 +29,7 @@ let primary: OpenAiServer;
 let secondary: OpenAiServer;
 let redis: Redis;
 let store: ConversationStore;
+const texts = new TextStore(new DirectoryBlobStore(mkdtempSync(join(tmpdir(), 'aac-model-texts-'))));
 
 beforeAll(async () => {
   [primary, secondary] = await Promise.all([startOpenAiServer({ apiKey }), startOpenAiServer({ apiKey })]);
@@ -56,6 +62,7 @@ function activitiesFor(...providers: ProviderConfig[]) {
   return createModelActivities({
     models: providers.map((p) => ({ model: createChatModel(p), maxConcurrency: p.maxConcurrency })),
     cache: store,
+    texts,
     logger,
   });
 }
@@ -160,6 +167,27 @@ describe('generateReply', () => {
     ]);
     expect(sent).toMatchObject({ model: 'primary-model', stream: true, stream_options: { include_usage: true }, max_tokens: 256, temperature: 0 });
     expect(primary.chatRequests[0]?.headers.authorization).toBe(`Bearer ${apiKey}`);
+  });
+
+  it('when texts travel by reference then the model reads them whole, and a reply over the inline limit comes back by reference', async () => {
+    const conversationId = `refs-${randomUUID()}`;
+    const long = '長'.repeat(16_000);
+    primary.setAnswer(() => '答'.repeat(20_000));
+    const activities = twoProviders();
+    const asked = await texts.offload(conversationId, message(long));
+    const earlier = turn(1, 'earlier question', 'earlier answer');
+    const window = [{ ...earlier, reply: await texts.offload(conversationId, { ...earlier.reply, text: '前'.repeat(12_000) }) }];
+    expect(asked.textRef?.bytes).toBe(48_000);
+    expect(window[0]!.reply.textRef).toBeDefined();
+
+    const result = await run(environment(), activities.generateReply, { ...replyInput([]), conversationId, window, messages: [asked] });
+
+    const sent = primary.chatRequests[0]?.body?.messages ?? [];
+    expect(sent.map((m) => String(m.content))).toEqual(['You are a test assistant.', 'earlier question', '前'.repeat(12_000), long]);
+    expect(result.textRef).toMatchObject({ bytes: 60_000, chars: 20_000 });
+    expect(result.text.length).toBeLessThan(300);
+    expect(await texts.get(result.textRef!)).toBe('答'.repeat(20_000));
+    expect(textShown(await eventsOf(conversationId))).toBe('答'.repeat(20_000));
   });
 
   it.each<[string, Fault]>([

@@ -16,7 +16,9 @@ import { ConversationStore } from '../lib/conversation-store';
 import { createLogger, type Logger } from '../lib/logger';
 import { createRedis, type Redis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
+import { OverflowCodec } from '../lib/payload-overflow';
 import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
+import { TextStore } from '../lib/text-store';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { runAsMain } from '../lib/run-as-main';
 import { telegramTaskQueue } from '../workflows/activity-options';
@@ -46,12 +48,15 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const dataConverter = dataConverterFor(ring);
+  const blobs = createBlobStore(config);
+  const dataConverter = dataConverterFor(ring, new OverflowCodec(blobs, logger));
   const store = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
+  const texts = new TextStore(blobs, cipher);
   const activities = createActivities({
     providers: config.model.providers,
     cache: store,
-    transcripts: new TranscriptArchive(createBlobStore(config), logger, cipher),
+    transcripts: new TranscriptArchive(blobs, logger, cipher),
+    texts,
     logger,
   });
   const worker = await Worker.create({
@@ -66,7 +71,8 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // A conversation cached on a worker that died moves to another worker after this (default 10 s).
     stickyQueueScheduleToStartTimeout: '3 seconds',
   });
-  const workers = [worker, ...(config.telegram.token ? [await telegramWorker(config, { connection, dataConverter, redis, events: store, logger })] : [])];
+  const telegram = config.telegram.token ? [await telegramWorker(config, { connection, dataConverter, redis, events: store, texts, logger })] : [];
+  const workers = [worker, ...telegram];
   let stopping = false;
   const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
     if (stopping) throw error;
@@ -93,6 +99,7 @@ interface TelegramWorkerDeps {
   dataConverter: DataConverter;
   redis: Redis;
   events: ConversationStore;
+  texts: TextStore;
   logger: Logger;
 }
 
@@ -101,7 +108,7 @@ interface TelegramWorkerDeps {
  * start per second across all workers; the pacer keeps each chat and the whole bot within Telegram's limits.
  */
 async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Promise<Worker> {
-  const { connection, dataConverter, redis, events, logger } = deps;
+  const { connection, dataConverter, redis, events, texts, logger } = deps;
   const { token, apiRoot, sendsPerSecond, privateChatGap, groupChatGap } = config.telegram;
   const pacer = new TelegramPacer(redis, config.redis.keyPrefix, { sendsPerSecond, privateChatGapMs: privateChatGap, groupChatGapMs: groupChatGap });
   const telegramLogger = logger.child({ channel: 'telegram' });
@@ -114,6 +121,7 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
       outbox: new GrammyOutbox(new Api(token!, { apiRoot, timeoutSeconds: 10 }), pacer, telegramLogger),
       ledger: new RedisReplyLedger(redis, config.redis.keyPrefix),
       events,
+      texts,
       logger: telegramLogger,
     }),
     dataConverter,

@@ -6,6 +6,12 @@ export class PinoSdkLogger implements SdkLogger {
   constructor(private readonly logger: Logger) {}
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    // Core reports a failing workflow task as a warning, but a conversation whose task keeps failing is stuck
+    // (its messages are kept in the history, none is answered): an operator must see it, so it is an error.
+    if (message.startsWith('Failing workflow task')) {
+      this.logger.error({ ...meta, event: 'workflow-task-failed' }, message);
+      return;
+    }
     const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : 'info';
     this.logger[method]({ ...meta }, message);
   }

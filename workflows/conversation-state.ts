@@ -12,8 +12,19 @@ import type {
   InboundMessage,
   InboxItem,
   Reply,
+  StashedState,
   Turn,
 } from './messages';
+import {
+  carriedInlineMaxBytes,
+  encodedBytes,
+  historyBytesPerRun,
+  payloadBudgetBytes,
+  textBytes,
+  turnTextBudgetBytes,
+  unarchivedBudgetBytes,
+  windowBudgetBytes,
+} from './payload-budget';
 import { estimateTokens, estimateTurnTokens } from './token-estimate';
 
 const zeroCounters: ConversationCounters = {
@@ -28,7 +39,7 @@ const zeroCounters: ConversationCounters = {
 
 /** A turn answers at most this many queued messages; the rest wait for the next turn (keeps payloads small). */
 export const maxMessagesPerTurn = 20;
-/** Archive early when the unarchived turns hold this much text, well below Temporal's 2 MB payload limit. */
+/** Runs recorded before the byte budget archived early at this much text (kept so their histories replay). */
 const maxUnarchivedChars = 256 * 1024;
 
 /** What the next loop iteration should do with the inbox. */
@@ -51,9 +62,17 @@ export class ConversationState {
   private seenIds: string[];
   private seen: Set<string>;
 
+  /** Until this workflow time (ms) the run does not try to continue as new again (stashing its state failed). */
+  private continueAsNewAfterMs = 0;
+
+  /**
+   * @param budgeted bound turns, window and segments in bytes too (payload-budget.ts). False only while replaying
+   * runs recorded before the byte budget existed, whose histories must replay exactly as they were recorded.
+   */
   constructor(
     private readonly settings: ConversationSettings,
     carried?: CarriedState,
+    private readonly budgeted = true,
   ) {
     this.summary = carried?.summary ?? '';
     this.window = carried?.window ?? [];
@@ -109,7 +128,8 @@ export class ConversationState {
 
   /**
    * Takes the next unit of work in arrival order: a reset, or the messages queued before the next reset
-   * (coalescing: one turn answers all of them, up to maxMessagesPerTurn).
+   * (coalescing: one turn answers all of them, up to maxMessagesPerTurn and turnTextBudgetBytes of text; the first
+   * message is always taken, however large).
    */
   takeNext(): NextWork {
     const first = this.inbox[0];
@@ -118,9 +138,16 @@ export class ConversationState {
       this.inbox.shift();
       return { kind: 'reset' };
     }
-    const end = this.inbox.findIndex((item) => item.kind === 'reset');
-    const taken = this.inbox.splice(0, Math.min(end === -1 ? this.inbox.length : end, maxMessagesPerTurn));
-    return { kind: 'turn', messages: taken.flatMap((item) => (item.kind === 'message' ? [item.message] : [])) };
+    const messages: InboundMessage[] = [];
+    let bytes = 0;
+    for (const item of this.inbox) {
+      if (item.kind === 'reset' || messages.length === maxMessagesPerTurn) break;
+      bytes += textBytes(item.message);
+      if (this.budgeted && messages.length > 0 && bytes > turnTextBudgetBytes) break;
+      messages.push(item.message);
+    }
+    this.inbox.splice(0, messages.length);
+    return { kind: 'turn', messages };
   }
 
   /** A fresh context: summary and window are cleared; history stays archived, dedupe memory stays. */
@@ -142,13 +169,18 @@ export class ConversationState {
     return turn;
   }
 
-  /** The oldest turns to fold into the summary so summary + window fit the budget (the newest turn stays). */
+  /**
+   * The oldest turns to fold into the summary so summary + window fit the token budget, and the window fits
+   * windowBudgetBytes (the newest turn stays).
+   */
   turnsToFold(): Turn[] {
     const budget = this.settings.contextTokenBudget;
     let total = estimateTokens(this.summary) + this.window.reduce((sum, t) => sum + estimateTurnTokens(t), 0);
+    let bytes = this.budgeted ? this.window.reduce((sum, t) => sum + encodedBytes(t), 0) : 0;
     let count = 0;
-    while (total > budget && count < this.window.length - 1) {
+    while ((total > budget || bytes > windowBudgetBytes) && count < this.window.length - 1) {
       total -= estimateTurnTokens(this.window[count]!);
+      if (this.budgeted) bytes -= encodedBytes(this.window[count]!);
       count++;
     }
     return this.window.slice(0, count);
@@ -168,8 +200,25 @@ export class ConversationState {
 
   archiveDue(): boolean {
     if (this.unarchived.length >= this.settings.archiveEveryTurns) return true;
+    if (this.budgeted) return encodedBytes(this.unarchived) >= unarchivedBudgetBytes;
     const chars = this.unarchived.reduce((sum, t) => sum + t.reply.text.length + t.messages.reduce((n, m) => n + m.text.length, 0), 0);
     return chars >= maxUnarchivedChars;
+  }
+
+  /**
+   * The unarchived turns the next segment takes: all of them, or (budgeted) as many as fit the payload budget
+   * beside `segmentBaseBytes` (the segment without turns: ids and the context), at least one.
+   */
+  nextSegmentTurns(segmentBaseBytes: number): Turn[] {
+    if (!this.budgeted) return this.unarchived;
+    let bytes = segmentBaseBytes;
+    let count = 0;
+    for (const turn of this.unarchived) {
+      bytes += encodedBytes(turn);
+      if (count > 0 && bytes > payloadBudgetBytes) break;
+      count++;
+    }
+    return this.unarchived.slice(0, count);
   }
 
   markArchived(throughTurn: number): void {
@@ -216,9 +265,32 @@ export class ConversationState {
     return { ...context, counters: this.counters, inbox: this.inbox, unarchived: this.unarchived };
   }
 
-  shouldContinueAsNew(suggestedByServer: boolean): boolean {
+  /** The part of the carried state to store by reference, or undefined when it is small enough to carry inline. */
+  stashable(): StashedState | undefined {
+    if (!this.budgeted) return undefined;
+    const stash = { inbox: this.inbox, unarchived: this.unarchived };
+    return encodedBytes(stash) > carriedInlineMaxBytes ? stash : undefined;
+  }
+
+  /** Puts back what the previous run stored by reference, before anything this run has received since. */
+  unstash(stashed: StashedState): void {
+    this.inbox = [...stashed.inbox, ...this.inbox];
+    this.unarchived = [...stashed.unarchived, ...this.unarchived];
+  }
+
+  /** Storing the carried state failed: keep running, and try continuing as new again after `untilMs`. */
+  postponeContinueAsNew(untilMs: number): void {
+    this.continueAsNewAfterMs = untilMs;
+  }
+
+  /**
+   * @param run what the server says about this run: its suggestion, history size in bytes, and the workflow time.
+   */
+  shouldContinueAsNew(run: { suggested: boolean; historyBytes: number; nowMs: number }): boolean {
+    if (this.budgeted && run.nowMs < this.continueAsNewAfterMs) return false;
     return (
-      suggestedByServer ||
+      run.suggested ||
+      (this.budgeted && run.historyBytes >= historyBytesPerRun) ||
       this.turnsThisRun >= this.settings.maxTurnsPerRun ||
       this.signalsThisRun >= this.settings.maxSignalsPerRun
     );

@@ -11,8 +11,10 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,22 +23,31 @@ import type { TelegramReplyActivities } from '../activities/telegram-replies';
 import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
 import { ConversationState } from './conversation-state';
 import { showOperators } from './operator-view';
-import type { ContextSnapshot, ConversationInput, InboundMessage, Reply, Turn } from './messages';
+import type { ContextSnapshot, ConversationInput, InboundMessage, Reply, StashedState, TextRef, Turn } from './messages';
 import { messageSignal, resetSignal, snapshotQuery } from './messages';
+import { encodedBytes } from './payload-budget';
+import { splitForStash } from './stash-parts';
 
 // One proxy per options group, each typed to the activities that belong in it.
 const model = proxyActivities<Pick<Activities, 'generateReply' | 'summarize'>>(modelCall);
-const durable = proxyActivities<Pick<Activities, 'deliverReply' | 'loadArchivedContext'>>(durableWrite);
-const quick = proxyActivities<Pick<Activities, 'saveContext' | 'loadContext' | 'loadArchivedContext' | 'archiveTurns'>>(
-  bestEffort,
-);
+const durable = proxyActivities<Pick<Activities, 'deliverReply' | 'loadArchivedContext' | 'loadText'>>(durableWrite);
+const quick = proxyActivities<
+  Pick<Activities, 'saveContext' | 'loadContext' | 'loadArchivedContext' | 'archiveTurns' | 'storeText'>
+>(bestEffort);
+
+/** After storing the carried state failed (the archive is down), continue as new again after this long. */
+const stashRetryMs = 60_000;
+/** A turn whose texts the archive could not serve (after the model activity's own retries) is asked again after this. */
+const archiveRetryMs = 15_000;
 
 export const apologyText =
   "Sorry, I can't reach the language model right now. Please send your message again in a little while.";
 
 export async function conversation(input: ConversationInput): Promise<void> {
   const { conversationId, channel, settings } = input;
-  const state = new ConversationState(settings, input.carried);
+  // Before any other command: runs recorded before the byte budget replay without it (see ConversationState).
+  const budgeted = patched('payload-budget');
+  const state = new ConversationState(settings, input.carried, budgeted);
   // Telegram activities run on their own task queue, whose workers pace sends to Telegram's limits.
   const telegramQueue = telegramTaskQueue(workflowInfo().taskQueue);
   const telegram = {
@@ -51,9 +62,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
   });
   setHandler(snapshotQuery, () => state.snapshot(conversationId));
 
-  const runShouldEnd = () => state.shouldContinueAsNew(workflowInfo().continueAsNewSuggested);
+  const runShouldEnd = () => {
+    const info = workflowInfo();
+    return state.shouldContinueAsNew({ suggested: info.continueAsNewSuggested, historyBytes: info.historySize, nowMs: Date.now() });
+  };
   try {
     if (!input.carried) await restoreContext();
+    if (input.carried?.stashed) state.unstash(await loadStash(input.carried.stashed));
     showOperators(state);
     await converse();
   } catch (error) {
@@ -92,9 +107,47 @@ export async function conversation(input: ConversationInput): Promise<void> {
         await condition(allHandlersFinished);
         // Turns the archive did not take now are carried to the next run, which archives them.
         await archive();
-        await continueAsNew<typeof conversation>({ ...input, carried: state.carry() });
+        await continueAsNewWithinBudget();
       }
     }
+  }
+
+  /**
+   * Continues as new, carrying a large inbox and unarchived turns by reference. When they cannot be stored (the
+   * archive is down) the run goes on and tries again later: a larger history beats an input the server rejects.
+   */
+  async function continueAsNewWithinBudget(): Promise<void> {
+    const stash = state.stashable();
+    const stashed = stash ? await storeStash(stash) : undefined;
+    if (stash && !stashed) {
+      state.postponeContinueAsNew(Date.now() + stashRetryMs);
+      state.lastProblem = 'the archive is unavailable; continuing as new waits until the queued messages can be stored';
+      return;
+    }
+    const carried = stashed ? { ...state.carry(), inbox: [], unarchived: [], stashed } : state.carry();
+    await continueAsNew<typeof conversation>({ ...input, carried });
+  }
+
+  /** Stores inbox and unarchived turns in parts that each fit the payload budget; undefined when storing failed. */
+  async function storeStash(stash: StashedState): Promise<TextRef[] | undefined> {
+    const parts = splitForStash(JSON.stringify(stash));
+    const refs: TextRef[] = [];
+    for (const [i, part] of parts.entries()) {
+      const summary = `store the queued messages for the next run (part ${i + 1} of ${parts.length})`;
+      const ref = await bestEffortCall(() => quick.storeText.executeWithOptions({ summary }, [conversationId, part]));
+      if (!ref) return undefined;
+      refs.push(ref);
+    }
+    return refs;
+  }
+
+  async function loadStash(refs: TextRef[]): Promise<StashedState> {
+    const parts: string[] = [];
+    for (const [i, ref] of refs.entries()) {
+      const summary = `load the queued messages of the previous run (part ${i + 1} of ${refs.length})`;
+      parts.push(await durable.loadText.executeWithOptions({ summary }, [ref]));
+    }
+    return JSON.parse(parts.join('')) as StashedState;
   }
 
   async function runTurn(messages: InboundMessage[]): Promise<void> {
@@ -142,21 +195,30 @@ export async function conversation(input: ConversationInput): Promise<void> {
       model.generateReply.executeWithOptions({ summary: `reply to ${plural(messages.length, 'message')}` }, [
         { conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages },
       ]);
-    try {
-      const result = await ask(state.window).catch((error: unknown) => {
-        // A provider that rejects the request may be refusing the context's size: try once with the summary only.
-        if (!isRejection(error) || state.window.length === 0) throw error;
-        log.warn('model rejected the request; retrying without the recent turns', { replyId });
-        return ask([]);
-      });
-      return { replyId, inReplyTo, ...result, kind: 'answer', createdAt: new Date().toISOString() };
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      log.warn('model failed for good; sending an apology', { replyId, cause: error.cause?.message });
-      state.lastProblem = `no model could answer turn ${state.turnCount + 1}; the user got an apology (${error.cause?.message})`;
-      const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-      const createdAt = new Date().toISOString();
-      return { replyId, inReplyTo, text: apologyText, provider: 'none', model: 'none', usage, kind: 'apology', createdAt };
+    for (;;) {
+      try {
+        const result = await ask(state.window).catch((error: unknown) => {
+          // A provider that rejects the request may be refusing the context's size: try once with the summary only.
+          if (!isFailure(error, 'ModelRequestRejected') || state.window.length === 0) throw error;
+          log.warn('model rejected the request; retrying without the recent turns', { replyId });
+          return ask([]);
+        });
+        return { replyId, inReplyTo, ...result, kind: 'answer', createdAt: new Date().toISOString() };
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        if (isFailure(error, 'ArchiveUnavailable')) {
+          // Texts carried by reference cannot be read (or the reply stored): wait for the archive, no apology.
+          state.lastProblem = `the archive is unavailable; turn ${state.turnCount + 1} waits for it`;
+          showOperators(state);
+          await sleep(archiveRetryMs);
+          continue;
+        }
+        log.warn('model failed for good; sending an apology', { replyId, cause: error.cause?.message });
+        state.lastProblem = `no model could answer turn ${state.turnCount + 1}; the user got an apology (${error.cause?.message})`;
+        const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+        const createdAt = new Date().toISOString();
+        return { replyId, inReplyTo, text: apologyText, provider: 'none', model: 'none', usage, kind: 'apology', createdAt };
+      }
     }
   }
 
@@ -177,17 +239,26 @@ export async function conversation(input: ConversationInput): Promise<void> {
     }
   }
 
-  /** Writes the unarchived turns as one segment. False when the archive is unavailable (they stay queued). */
+  /**
+   * Writes the unarchived turns as segments (one, unless they exceed the payload budget together). False when the
+   * archive is unavailable (the turns not written stay queued).
+   */
   async function archive(): Promise<boolean> {
-    const turns = state.unarchived;
-    if (turns.length === 0) return true;
-    const segment = { conversationId, firstTurn: turns[0]!.number, turns, context: state.contextSnapshot(new Date()) };
-    const last = turns[turns.length - 1]!.number;
-    const summary = `archive turns ${segment.firstTurn}–${last}`;
-    const written = await bestEffortCall(() => quick.archiveTurns.executeWithOptions({ summary }, [segment]).then(() => true));
-    if (written) state.markArchived(last);
-    else state.lastProblem = `the archive is unavailable; ${plural(turns.length, 'turn')} wait to be archived`;
-    return written ?? false;
+    while (state.unarchived.length > 0) {
+      const context = state.contextSnapshot(new Date());
+      const first = state.unarchived[0]!.number;
+      const turns = state.nextSegmentTurns(encodedBytes({ conversationId, firstTurn: first, turns: [], context }));
+      const segment = { conversationId, firstTurn: first, turns, context };
+      const last = turns[turns.length - 1]!.number;
+      const summary = `archive turns ${segment.firstTurn}–${last}`;
+      const written = await bestEffortCall(() => quick.archiveTurns.executeWithOptions({ summary }, [segment]).then(() => true));
+      if (!written) {
+        state.lastProblem = `the archive is unavailable; ${plural(state.unarchived.length, 'turn')} wait to be archived`;
+        return false;
+      }
+      state.markArchived(last);
+    }
+    return true;
   }
 
   async function saveContext(): Promise<void> {
@@ -230,6 +301,7 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-function isRejection(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'ModelRequestRejected';
+/** An activity failure whose cause is an ApplicationFailure of `type`. */
+function isFailure(error: unknown, type: string): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === type;
 }

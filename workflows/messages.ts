@@ -8,10 +8,25 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 /** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
 export type Channel = 'api' | 'telegram';
 
+/**
+ * A text too large to carry inline (over `inlineTextMaxBytes`): stored once, encrypted, in the archive; read back
+ * by `key`, checked against `sha256`. Where a text has a reference, its `text` field holds only a preview.
+ */
+export interface TextRef {
+  key: string;
+  /** Hex SHA-256 of the UTF-8 text. */
+  sha256: string;
+  /** UTF-8 bytes and characters (UTF-16 code units) of the whole text. */
+  bytes: number;
+  chars: number;
+}
+
 /** One inbound user message. `messageId` is stable across redelivery, so repeats are ignored. */
 export interface InboundMessage {
   messageId: string;
+  /** The text, or its preview when `textRef` is set. */
   text: string;
+  textRef?: TextRef;
   /** ISO-8601 time the edge received it. */
   receivedAt: string;
 }
@@ -30,7 +45,9 @@ export interface TokenUsage {
 export interface Reply {
   replyId: string;
   inReplyTo: string[];
+  /** The text, or its preview when `textRef` is set (replies on the event stream always carry the whole text). */
   text: string;
+  textRef?: TextRef;
   provider: string;
   model: string;
   usage: TokenUsage;
@@ -83,6 +100,17 @@ export interface CarriedState extends Omit<ContextSnapshot, 'savedAt' | 'counter
   /** Turns not yet archived (normally empty: runs archive before they end). */
   unarchived: Turn[];
   counters: ConversationCounters;
+  /**
+   * Set when inbox and unarchived turns were too large to carry inline: they are stored in these parts (JSON of
+   * `StashedState`, in order) and `inbox` / `unarchived` are empty. Absent in inputs of older runs.
+   */
+  stashed?: TextRef[];
+}
+
+/** What a run stores by reference when it is too large for the continue-as-new input. */
+export interface StashedState {
+  inbox: InboxItem[];
+  unarchived: Turn[];
 }
 
 export interface ConversationInput {

@@ -19,6 +19,7 @@ export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, 
       415: problemResponse('Not application/json.'),
       400: problemResponse('Malformed JSON, or a bad Idempotency-Key header.'),
       422: problemResponse('A field is invalid; `errors` names it.'),
+      429: problemResponse('The conversation has too many messages waiting for a reply; send again after Retry-After.'),
       503: problemResponse('Temporal or Redis is unavailable; retry with the same messageId.'),
     },
   });

@@ -50,8 +50,8 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
       const { id } = c.req.valid('param');
       const found = await findConversation(deps, apiConversationId(userOf(c), id), id);
       if (found.state === 'running') {
-        const { unarchivedTurns: _, ...snapshot } = found.snapshot;
-        return c.json({ ...snapshot, conversationId: id }, 200);
+        const { unarchivedTurns: _, recentTurns, ...snapshot } = found.snapshot;
+        return c.json({ ...snapshot, recentTurns: await deps.texts.resolveTurns(recentTurns), conversationId: id }, 200);
       }
       const context = found.context;
       return c.json(
@@ -61,7 +61,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
           turnCount: context?.turnCount ?? 0,
           pendingCount: 0,
           summary: context?.summary ?? '',
-          recentTurns: context?.window ?? [],
+          recentTurns: await deps.texts.resolveTurns(context?.window ?? []),
         },
         200,
       );
@@ -76,7 +76,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
       const { turns: archived } = await deps.history.readTurns(conversationId, { afterTurn: after, limit });
       const byNumber = new Map<number, Turn>();
       for (const turn of [...archived, ...live]) if (turn.number > after) byNumber.set(turn.number, turn);
-      const page = [...byNumber.values()].sort((a, b) => a.number - b.number).slice(0, limit);
+      const page = await deps.texts.resolveTurns([...byNumber.values()].sort((a, b) => a.number - b.number).slice(0, limit));
       const nextAfter = page.length === limit ? page[page.length - 1]!.number : null;
       return c.json({ conversationId: id, messages: page.flatMap(historyItems), nextAfter }, 200);
     })

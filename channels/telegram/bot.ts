@@ -1,6 +1,7 @@
 /**
  * The grammY edge: turns each update into a conversation call (a `message` or `reset` signal) and answers the
- * few things that need no model (commands, non-text messages) itself. No model call, no waiting for a reply.
+ * few things that need no model (commands, non-text messages, "slow down" when the conversation's queue is full)
+ * itself. No model call, no waiting for a reply.
  *
  * An update may arrive twice (polling after a restart, webhook redelivery). Messages and resets are deduplicated
  * by the workflow (`tg:<update_id>`); the edge's own answers are claimed once per update in Redis, so a repeat
@@ -11,7 +12,10 @@ import { Bot, GrammyError, type Context } from 'grammy';
 import type { ConversationRef, Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
-import { helpText, resetText, restingText, statusText, statusUnavailableText, textOnlyText, unknownCommandText } from './commands';
+import { QueueFullError } from '../../lib/errors';
+import {
+  helpText, resetText, restingText, slowDownText, statusText, statusUnavailableText, textOnlyText, unknownCommandText,
+} from './commands';
 import { readUpdate } from './read-update';
 
 export interface TelegramEdgeDeps {
@@ -32,7 +36,7 @@ export function createTelegramBot(token: string, apiRoot: string, deps: Telegram
 }
 
 async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
-  const { conversations, logger } = deps;
+  const { logger } = deps;
   const read = readUpdate(ctx.update, ctx.me, deps.commandPrefix);
   const { intent, conversation, messageId } = read;
   if (!conversation || intent.kind === 'ignore') {
@@ -40,15 +44,16 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
     return;
   }
   logger.info({ conversationId: conversation.id, messageId, intent: intent.kind }, 'telegram update');
-  if (intent.kind === 'message') {
-    return conversations.send(conversation, { messageId, text: intent.text, receivedAt: new Date().toISOString() });
-  }
+  if (intent.kind === 'message' && (await sent(conversation, messageId, intent.text, deps))) return;
   const answered = new AnswerClaim(deps, messageId);
   if (await answered.before()) {
     logger.info({ messageId }, 'telegram update answered before; not again');
     return;
   }
-  const text = intent.kind === 'unsupported' ? textOnlyText : await runCommand(intent.name, conversation, messageId, deps);
+  const text =
+    intent.kind === 'message' ? slowDownText
+    : intent.kind === 'unsupported' ? textOnlyText
+    : await runCommand(intent.name, conversation, messageId, deps);
   if (!(await answered.claim())) return;
   try {
     await ctx.reply(text);
@@ -61,6 +66,18 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
     // The request may not have arrived: give the update back for another try.
     await answered.release();
     throw error;
+  }
+}
+
+/** True once the message is on its way to the conversation; false when its queue is full (the user is told). */
+async function sent(conversation: ConversationRef, messageId: string, text: string, deps: TelegramEdgeDeps): Promise<boolean> {
+  try {
+    await deps.conversations.send(conversation, { messageId, text, receivedAt: new Date().toISOString() });
+    return true;
+  } catch (error) {
+    if (!(error instanceof QueueFullError)) throw error;
+    deps.logger.warn({ conversationId: conversation.id, messageId }, 'telegram message refused: too many messages waiting');
+    return false;
   }
 }
 

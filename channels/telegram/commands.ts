@@ -24,6 +24,8 @@ export function helpText(prefix: string): string {
 export const textOnlyText = 'I can only read text for now. Please write your message (a caption on a photo works too).';
 export const resetText = 'Fresh start: I have forgotten the context of our conversation (its history stays archived).';
 export const statusUnavailableText = "I can't look that up right now; please try again in a moment.";
+export const slowDownText =
+  "Slow down a little, please: I still have many of your messages to answer. I did not take this one; send it again in a moment.";
 export const restingText = 'Nothing in progress: your next message starts (or resumes) our conversation.';
 
 export function unknownCommandText(prefix: string, name: string): string {

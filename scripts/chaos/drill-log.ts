@@ -17,6 +17,12 @@ export interface SentMessage {
   sentAt: number;
   /** epoch ms of the first HTTP answer that accepted it (200/202) */
   acceptedAt?: number;
+  /** Padded with CJK text to near the channel's size limit (`--large-share`). */
+  large?: true;
+  /** How many times the API answered 429 (too many messages waiting) before taking it. */
+  throttled?: number;
+  /** The HTTP status of a permanent refusal (400, 413, 415, 422): the client gave up, so the message is lost. */
+  refusedStatus?: number;
 }
 
 /**

@@ -60,6 +60,7 @@ export async function runDrill(options: DrillOptions, progress: (line: string) =
         messages: options.messages,
         thinkMs,
         messageChars: options.messageChars,
+        largeShare: options.largeShare,
         replyTimeoutMs: options.replyTimeoutMs,
         signal: interrupt,
       }, record);
@@ -72,6 +73,7 @@ export async function runDrill(options: DrillOptions, progress: (line: string) =
         messages: options.messages,
         thinkMs,
         messageChars: options.messageChars,
+        largeShare: options.largeShare,
         replyTimeoutMs: options.replyTimeoutMs,
         dropEvery: options.dropEvery,
         signal: interrupt,

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sseEvents } from '../sse';
 import type { ObservedReply, SentMessage } from './drill-log';
+import { isLargeMessage, largeMessageChars, padWithCjk, plainText } from './message-text';
 
 export interface LoadOptions {
   api: string;
@@ -15,6 +16,8 @@ export interface LoadOptions {
   messages: number;
   thinkMs: number;
   messageChars: number;
+  /** Share of messages padded with CJK text to near the API's size limit (0..1). */
+  largeShare: number;
   replyTimeoutMs: number;
   dropEvery: number;
   /** Aborting it ends the users' loops and the readers at once (Ctrl-C). */
@@ -54,9 +57,11 @@ export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (
         ignored.add(messageId);
         record.ignoredMessageIds.push(messageId);
       }
-      const message: SentMessage = { channel: 'api', conversationId, messageId, index, sentAt: Date.now() };
+      const large = isLargeMessage(n * options.messages + index, options.largeShare);
+      const message: SentMessage = { channel: 'api', conversationId, messageId, index, sentAt: Date.now(), ...(large ? { large } : {}) };
       record.messages.push(message);
-      const reply = await send(options, message, text(options.messageChars, conversationId, index));
+      const plain = plainText(`message ${index} of ${conversationId}: `, options.messageChars);
+      const reply = await send(options, message, large ? padWithCjk(plain, largeMessageChars.api) : plain);
       if (reply && keep(reply)) record.replies.push(observed(conversationId, reply, 'http'));
       if (index === 0) readers.push(readEvents(options.api, conversationId, stopReaders.signal, (reply, eventId) => {
         if (keep(reply)) record.replies.push(observed(conversationId, reply, 'sse', eventId));
@@ -73,11 +78,18 @@ export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (
   await Promise.all(readers);
 }
 
-/** POSTs one message until the API answers it with a reply (same messageId every time), or gives up. */
+/** Answers that no retry changes: the message itself is wrong (too large, malformed), so the client gives up. */
+const permanentStatuses = new Set([400, 413, 415, 422]);
+
+/**
+ * POSTs one message until the API answers it with a reply (same messageId every time), or gives up: at the reply
+ * timeout, or at once when the API refuses the message for good (recorded as `refusedStatus`; it counts as lost).
+ */
 async function send(options: LoadOptions, message: SentMessage, body: string): Promise<ReplyBody | undefined> {
   const deadline = message.sentAt + options.replyTimeoutMs;
   let backoffMs = 250;
   while (Date.now() < deadline && !options.signal.aborted) {
+    let waitMs: number | undefined;
     try {
       const response = await fetch(`${options.api}/api/v1/chat`, {
         method: 'POST',
@@ -90,13 +102,33 @@ async function send(options: LoadOptions, message: SentMessage, body: string): P
       await response.body?.cancel();
       // 202: accepted, the reply is late; asking again with the same id waits for it (never a second turn).
       if (response.status === 202) continue;
+      if (permanentStatuses.has(response.status)) {
+        message.refusedStatus = response.status;
+        return undefined;
+      }
+      // 429: too many messages wait in this conversation; the same id again after Retry-After. Only here: the
+      // Retry-After of a 503 is a fixed guess, and backing off from 250 ms shows how soon a fault is over.
+      if (response.status === 429) {
+        message.throttled = (message.throttled ?? 0) + 1;
+        waitMs = retryAfterMs(response.headers.get('retry-after'));
+      }
     } catch {
       // Connection refused or reset while a fault is on: the client retries like any other.
     }
-    await sleep(backoffMs, undefined, { signal: options.signal }).catch(() => undefined);
-    backoffMs = Math.min(backoffMs * 2, 4000);
+    await sleep(Math.min(waitMs ?? backoffMs, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal })
+      .catch(() => undefined);
+    if (waitMs === undefined) backoffMs = Math.min(backoffMs * 2, 4000);
   }
   return undefined;
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms from now; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** Reads the conversation's SSE stream from its start, reconnecting after errors with Last-Event-ID. */
@@ -132,9 +164,4 @@ function observed(conversationId: string, reply: ReplyBody, source: 'http' | 'ss
     ...(reply.kind ? { kind: reply.kind } : {}),
     at: Date.now(),
   };
-}
-
-function text(chars: number, conversationId: string, index: number): string {
-  const head = `message ${index} of ${conversationId}: `;
-  return (head + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(chars / 27))).slice(0, Math.max(chars, head.length));
 }

@@ -21,6 +21,7 @@ if (options === 'help') {
 console.log(
   `[chaos] ${options.conversations} API + ${options.telegram} Telegram conversations × ${options.messages} messages, ` +
     `${options.workers} workers, ` +
+    (options.largeShare > 0 ? `${Math.round(options.largeShare * 100)} % large messages, ` : '') +
     `worker kill every ${options.killEveryMs / 1000} s, faults: ${options.faults.join(', ') || 'worker kills only'}`,
 );
 // Ctrl-C ends the drill early but still stops everything it started and writes the report of what happened.

@@ -16,6 +16,11 @@ export interface DrillOptions {
   outageMs: number;
   thinkMs: number;
   messageChars: number;
+  /**
+   * Share of messages (0..1) padded with CJK text to near the size limit: 15,900 characters (~48 KB of UTF-8) over
+   * the API, 4,000 over Telegram. Picked evenly by position, so the same messages are large in every drill.
+   */
+  largeShare: number;
   /** Give up on one message after this long (it then counts as lost unless its reply shows up later). */
   replyTimeoutMs: number;
   /** Deliberately ignore every Nth reply at the client (0: off): proves the accounting catches losses. */
@@ -42,6 +47,8 @@ Exit status 0 only when nothing was lost, doubled or reordered.
   --think D           pause between a user's messages                 (default 1s; stretched so the run
                       outlasts the fault schedule)
   --message-chars N   length of each message                          (default 80)
+  --large-share P     share of messages (0 to 1, e.g. 0.2) padded with CJK text to near the size limit:
+                      15,900 characters over the API, 4,000 over Telegram (default 0; --quick 0.2)
   --reply-timeout D   stop waiting for one reply after D              (default 120s)
   --drop-every N      ignore every Nth reply at an API client (tests the accounting; exits non-zero)
   --out DIR           where report.json and report.html go            (default data/chaos/<time>)
@@ -64,6 +71,7 @@ export function parseDrillOptions(argv: string[], now = new Date()): DrillOption
       outage: { type: 'string' },
       think: { type: 'string' },
       'message-chars': { type: 'string' },
+      'large-share': { type: 'string' },
       'reply-timeout': { type: 'string' },
       'drop-every': { type: 'string' },
       out: { type: 'string' },
@@ -84,6 +92,7 @@ export function parseDrillOptions(argv: string[], now = new Date()): DrillOption
     outageMs: duration(values.outage, quick ? '10s' : '30s', 'outage'),
     thinkMs: duration(values.think, '1s', 'think'),
     messageChars: count(values['message-chars'], 80, 'message-chars'),
+    largeShare: fraction(values['large-share'], quick ? 0.2 : 0, 'large-share'),
     replyTimeoutMs: duration(values['reply-timeout'], '120s', 'reply-timeout'),
     dropEvery: values['drop-every'] === undefined ? 0 : count(values['drop-every'], 0, 'drop-every'),
     out: values.out ?? `data/chaos/${now.toISOString().replace(/[:.]/g, '-')}`,
@@ -95,6 +104,15 @@ function count(value: string | undefined, fallback: number, name: string, min = 
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected a whole number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+function fraction(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new Error(`--${name}: expected a fraction from 0 to 1 such as 0.2, got "${value}"`);
+  }
   return n;
 }
 

@@ -29,7 +29,7 @@ export function renderHtml(report: DrillReport, log: DrillLog): string {
 <style>${css}</style></head><body>
 <h1 class="${report.ok ? 'pass' : 'fail'}">${escapeHtml(verdict)}</h1>
 <p>${escapeHtml(new Date(report.startedAt).toISOString())} · ${(report.durationMs / 1000).toFixed(1)} s ·
-${report.faults.length} faults${report.ignoredMessages > 0
+${report.faults.length} faults${messageNotes(log)}${report.ignoredMessages > 0
     ? ` · <strong>${report.ignoredMessages} replies deliberately ignored by the client</strong>` : ''}</p>
 <h2>Channels</h2>${channelTable(report.channels)}${telegramNote(report.channels)}
 <h2>Latency over drill time</h2>
@@ -53,6 +53,22 @@ export function writeReport(dir: string, report: DrillReport, log: DrillLog): { 
   writeFileSync(json, `${JSON.stringify({ report, log }, null, 2)}\n`);
   writeFileSync(html, renderHtml(report, log));
   return { json, html };
+}
+
+/** The summary line's notes on what was sent: the large share, and how often the API pushed back. */
+function messageNotes(log: DrillLog): string {
+  const share = typeof log.options.largeShare === 'number' ? log.options.largeShare : 0;
+  const large = log.messages.filter((m) => m.large).length;
+  const throttled = log.messages.reduce((sum, m) => sum + (m.throttled ?? 0), 0);
+  const refused = log.messages.filter((m) => m.refusedStatus !== undefined);
+  const statuses = [...new Set(refused.map((m) => m.refusedStatus))].join(', ');
+  return (share > 0 || large > 0 ? ` · large share ${share}: ${plural(large, 'message')} near the size limit` : '')
+    + (throttled > 0 ? ` · ${plural(throttled, 'answer')} 429 (too many waiting), sent again` : '')
+    + (refused.length > 0 ? ` · <span class="fail">${plural(refused.length, 'message')} refused (HTTP ${statuses})</span>` : '');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function channelTable(channels: readonly ChannelReport[]): string {

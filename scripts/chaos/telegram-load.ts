@@ -13,6 +13,7 @@ import type { TelegramServer } from '../../test/support/telegram-server';
 import type { ObservedReply, SentMessage } from './drill-log';
 import type { LoadRecord } from './load';
 import { marker, markersIn } from './markers';
+import { isLargeMessage, largeMessageChars, padWithCjk, plainText } from './message-text';
 
 export interface TelegramLoadOptions {
   telegram: TelegramServer;
@@ -21,6 +22,8 @@ export interface TelegramLoadOptions {
   messages: number;
   thinkMs: number;
   messageChars: number;
+  /** Share of messages padded with CJK text to near Telegram's 4096-character limit (0..1). */
+  largeShare: number;
   replyTimeoutMs: number;
   /** Aborting it ends the users' loops at once (Ctrl-C). */
   signal: AbortSignal;
@@ -81,13 +84,17 @@ export function startTelegramUsers(options: TelegramLoadOptions, record: LoadRec
     await think();
     for (let index = 0; index < options.messages && !signal.aborted; index++) {
       const messageId = `${options.runId}-t${n}-m${index}`;
-      const message: SentMessage = { channel: 'telegram', conversationId: `telegram:${chatId}`, messageId, index, sentAt: Date.now() };
+      const large = isLargeMessage(n * options.messages + index, options.largeShare);
+      const message: SentMessage = {
+        channel: 'telegram', conversationId: `telegram:${chatId}`, messageId, index, sentAt: Date.now(), ...(large ? { large } : {}),
+      };
+      const plain = plainText(`${marker(messageId)} message ${index}: `, options.messageChars);
       record.messages.push(message);
       sent.get(chatId)!.push(message);
       telegram.userSends({
         chat: { id: chatId },
         from: { id: chatId, username: `chaos_user_${n}`, first_name: `Chaos ${n}` },
-        text: text(options.messageChars, messageId, index),
+        text: large ? padWithCjk(plain, largeMessageChars.telegram) : plain,
       });
       const deadline = message.sentAt + options.replyTimeoutMs;
       while (!answered.has(messageId) && Date.now() < deadline && !signal.aborted) await pause(watchEveryMs);
@@ -104,9 +111,4 @@ export function startTelegramUsers(options: TelegramLoadOptions, record: LoadRec
       look(true);
     },
   };
-}
-
-function text(chars: number, messageId: string, index: number): string {
-  const head = `${marker(messageId)} message ${index}: `;
-  return (head + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(chars / 27))).slice(0, Math.max(chars, head.length)).trim();
 }
