@@ -42,6 +42,8 @@ export interface GenerateReplyInput {
   window: Turn[];
   /** The messages this reply answers (several when they were coalesced), in arrival order. */
   messages: InboundMessage[];
+  /** Attempts made by earlier activities for the same reply (absent: none). */
+  attemptsBefore?: number;
 }
 
 /** Which provider answered, and what it cost. */
@@ -84,7 +86,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async generateReply(input: GenerateReplyInput): Promise<GenerateReplyResult> {
       const context = Context.current();
       const pulse = new Pulse(context);
-      const { attempt } = context.info;
+      // Attempts of earlier rounds (the workflow asks again after waiting for the archive) count too: clients then
+      // drop the partial text of the earlier round and follow this one.
+      const attempt = context.info.attempt + (input.attemptsBefore ?? 0);
       const [window, messages] = await withArchive(() =>
         Promise.all([texts.resolveTurns(input.window), Promise.all(input.messages.map((m) => texts.resolve(m)))]),
       );
@@ -124,14 +128,15 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async summarize(input: SummarizeInput): Promise<SummarizeResult> {
       const context = Context.current();
       const pulse = new Pulse(context);
-      const request = buildSummaryRequest({ ...input, turns: await withArchive(() => texts.resolveTurns(input.turns)) });
+      const resolved = { ...input, turns: await withArchive(() => texts.resolveTurns(input.turns)) };
+      const request = buildSummaryRequest(resolved);
       const { result, model } = await pulse.during(() =>
         callWithFallback(lanes, logger, {
           logFields: { activity: 'summarize', turns: input.turns.length, attempt: context.info.attempt },
           signal: context.cancellationSignal,
           pulse,
           run: async (chat, signal) =>
-            isLocalSummarizer(chat) ? chat.summarizeLocally(input) : chat.stream(request, () => pulse.beat(), signal),
+            isLocalSummarizer(chat) ? chat.summarizeLocally(resolved) : chat.stream(request, () => pulse.beat(), signal),
         }),
       );
       return {

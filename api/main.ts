@@ -44,7 +44,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const dataConverter = dataConverterFor(ring, overflow);
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
-  const texts = new TextStore(blobs, cipher);
+  const texts = new TextStore(blobs, cipher, logger);
   const conversations = new Conversations(client, config, { queue: replies, texts });
   const telegram = config.telegram.token
     ? startTelegramChannel(config.telegram.token, { config, conversations, redis, logger: logger.child({ channel: 'telegram' }) })

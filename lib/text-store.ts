@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { InboundMessage, Reply, TextRef, Turn } from '../workflows/messages';
-import { inlineTextMaxBytes, previewOf } from '../workflows/payload-budget';
+import { fitsInline, previewOf } from '../workflows/payload-budget';
 import type { BlobStore } from './blob-store';
+import { createLogger, type Logger } from './logger';
 import { createTextCipher, type TextCipher } from './text-cipher';
 
 /** A stored text is missing or does not match its digest: the archive lost or altered it. */
@@ -22,10 +23,15 @@ export class StoredTextError extends Error {
  * const message = await texts.offload('api:alice:demo', { messageId, text, receivedAt });
  */
 export class TextStore {
+  private readonly logger: Logger;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly cipher: TextCipher = createTextCipher(undefined),
-  ) {}
+    logger?: Logger,
+  ) {
+    this.logger = logger ?? createLogger({ level: 'info', name: 'text-store' });
+  }
 
   async put(conversationId: string, text: string): Promise<TextRef> {
     const sha256 = digest(text);
@@ -45,15 +51,24 @@ export class TextStore {
 
   /** The item with its text stored by reference when it is too large to carry inline; unchanged otherwise. */
   async offload<T extends { text: string; textRef?: TextRef }>(conversationId: string, item: T): Promise<T> {
-    if (item.textRef || Buffer.byteLength(item.text, 'utf8') <= inlineTextMaxBytes) return item;
+    if (item.textRef || fitsInline(item.text)) return item;
     return { ...item, text: previewOf(item.text), textRef: await this.put(conversationId, item.text) };
   }
 
-  /** The item with its whole text and no reference (items carried inline come back as they are). */
+  /**
+   * The item with its whole text and no reference (items carried inline come back as they are). A text the archive
+   * lost comes back as its preview with a note (logged as an error): one lost text must not stop a conversation.
+   */
   async resolve<T extends { text: string; textRef?: TextRef }>(item: T): Promise<T> {
     if (!item.textRef) return item;
     const { textRef, ...rest } = item;
-    return { ...rest, text: await this.get(textRef) } as T;
+    try {
+      return { ...rest, text: await this.get(textRef) } as T;
+    } catch (error) {
+      if (!(error instanceof StoredTextError)) throw error;
+      this.logger.error({ key: textRef.key, error: error.message }, 'a stored text is lost; showing its preview');
+      return { ...rest, text: `${item.text} [the rest of this text is missing from the archive]` } as T;
+    }
   }
 
   async resolveTurn(turn: Turn): Promise<Turn> {

@@ -198,12 +198,17 @@ describe('ConversationState', () => {
     it('when the inbox is large then it is stashed for the next run, which puts it back before what arrived since', () => {
       const state = new ConversationState({ ...settings, dedupeWindow: 100 });
       for (let i = 0; i < 10; i++) state.acceptMessage(message(`q${i}`, 'w'.repeat(30_000)));
-      const stash = state.stashable();
-      expect(stash?.inbox).toHaveLength(10);
-      const next = new ConversationState({ ...settings, dedupeWindow: 100 }, { ...state.carry(), inbox: [], unarchived: [] });
+      const stash = state.stashable()!;
+      expect(stash.inbox).toHaveLength(10);
+      // Arrives while the stash is being stored: not in it, so it must travel inline.
+      state.acceptMessage(message('during'));
+      const carried = state.carryStashed(stash, [{ key: 'k', sha256: 's', bytes: 1, chars: 1 }]);
+      expect(carried.inbox.map((item) => (item.kind === 'message' ? item.message.messageId : item.kind))).toEqual(['during']);
+
+      const next = new ConversationState({ ...settings, dedupeWindow: 100 }, JSON.parse(JSON.stringify(carried)));
       next.acceptMessage(message('later'));
       next.unstash(JSON.parse(JSON.stringify(stash)));
-      expect(next.pendingCount()).toBe(11);
+      expect(next.pendingCount()).toBe(12);
       expect(next.acceptMessage(message('q3'))).toBe('duplicate');
       const first = next.takeNext();
       expect(first.kind === 'turn' && first.messages[0]!.messageId).toBe('q0');

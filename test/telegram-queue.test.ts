@@ -9,6 +9,9 @@ import { eventually } from './support/eventually';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
 
+// Chat ids are workflow ids in the namespace every suite shares: this one is used by no other suite.
+const chatId = 7301;
+
 describe('a Telegram chat that writes faster than the bot answers', () => {
   let model: OpenAiServer;
   let telegram: TelegramServer;
@@ -33,20 +36,25 @@ describe('a Telegram chat that writes faster than the bot answers', () => {
   it('when more messages wait than the chat may queue then the excess gets "slow down" and the rest are answered', async () => {
     // The first answer takes seconds, so no place frees up before the edge has read all four messages.
     model.setDelayMs(4_000);
-    for (const text of ['one', 'two', 'three', 'four']) telegram.userSends({ from: { id: 301, username: 'hasty' }, text });
+    for (const text of ['one', 'two', 'three', 'four']) telegram.userSends({ from: { id: chatId, username: 'hasty' }, text });
 
-    const texts = () => telegram.chatMessages(301).filter((m) => !m.deleted && !m.text.endsWith(' …')).map((m) => m.text);
+    const texts = () => telegram.chatMessages(chatId).filter((m) => !m.deleted && !m.text.endsWith(' …')).map((m) => m.text);
     // The edge answers the excess at once; 'one' and 'two' got places (they may be answered together: the model
     // sees the turn's last message).
     await eventually(() => texts().filter((t) => t === slowDownText).length === 2, { what: 'two "slow down" replies' });
     model.setDelayMs(0);
-    await eventually(() => texts().includes('answered: two'), { what: 'the answer to "two"', timeoutMs: 90_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}; the chat shows ${JSON.stringify(texts())}`);
+    await eventually(() => texts().includes('answered: two'), { what: 'the answer to "two"', timeoutMs: 90_000 }).catch(async (error: Error) => {
+      const workflow = await engine.temporal.workflow.getHandle(`telegram:${chatId}`).describe().then(
+        (d) => ({ status: d.status.name, pendingActivities: d.raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]) }),
+        (e: Error) => e.message,
+      );
+      const requests = { received: model.chatRequests.length, inFlight: model.inFlight };
+      throw new Error(`${error.message}; the chat shows ${JSON.stringify(texts())}; model ${JSON.stringify(requests)}; workflow ${JSON.stringify(workflow)}`);
     });
     expect(texts().filter((t) => /three|four/.test(t))).toEqual([]);
 
     // Once the queue has room again, the user is heard.
-    telegram.userSends({ from: { id: 301, username: 'hasty' }, text: 'five' });
+    telegram.userSends({ from: { id: chatId, username: 'hasty' }, text: 'five' });
     await eventually(() => texts().includes('answered: five'), { what: 'the answer to a message sent after the queue drained', timeoutMs: 90_000 });
   }, 240_000);
 });

@@ -51,7 +51,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   const blobs = createBlobStore(config);
   const dataConverter = dataConverterFor(ring, new OverflowCodec(blobs, logger));
   const store = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
-  const texts = new TextStore(blobs, cipher);
+  const texts = new TextStore(blobs, cipher, logger);
   const activities = createActivities({
     providers: config.model.providers,
     cache: store,

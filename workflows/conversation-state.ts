@@ -13,6 +13,7 @@ import type {
   InboxItem,
   Reply,
   StashedState,
+  TextRef,
   Turn,
 } from './messages';
 import {
@@ -39,6 +40,8 @@ const zeroCounters: ConversationCounters = {
 
 /** A turn answers at most this many queued messages; the rest wait for the next turn (keeps payloads small). */
 export const maxMessagesPerTurn = 20;
+/** Room left in the continue-as-new input for the settings (system prompt) and what arrives while stashing. */
+const carriedMarginBytes = 64 * 1024;
 /** Runs recorded before the byte budget archived early at this much text (kept so their histories replay). */
 const maxUnarchivedChars = 256 * 1024;
 
@@ -265,11 +268,26 @@ export class ConversationState {
     return { ...context, counters: this.counters, inbox: this.inbox, unarchived: this.unarchived };
   }
 
-  /** The part of the carried state to store by reference, or undefined when it is small enough to carry inline. */
+  /**
+   * The part of the carried state to store by reference (a copy: what arrives later stays in the inbox), or
+   * undefined when the whole carried state fits the payload budget inline.
+   */
   stashable(): StashedState | undefined {
-    if (!this.budgeted) return undefined;
-    const stash = { inbox: this.inbox, unarchived: this.unarchived };
-    return encodedBytes(stash) > carriedInlineMaxBytes ? stash : undefined;
+    if (!this.budgeted || (this.inbox.length === 0 && this.unarchived.length === 0)) return undefined;
+    const stash = { inbox: [...this.inbox], unarchived: [...this.unarchived] };
+    const fits = encodedBytes(stash) <= carriedInlineMaxBytes && encodedBytes(this.carry()) <= payloadBudgetBytes - carriedMarginBytes;
+    return fits ? undefined : stash;
+  }
+
+  /** The carried state once `stash` is stored in `parts`: only what arrived after the stash was taken stays inline. */
+  carryStashed(stash: StashedState, parts: TextRef[]): CarriedState {
+    const carried = this.carry();
+    return {
+      ...carried,
+      inbox: carried.inbox.slice(stash.inbox.length),
+      unarchived: carried.unarchived.slice(stash.unarchived.length),
+      stashed: parts,
+    };
   }
 
   /** Puts back what the previous run stored by reference, before anything this run has received since. */

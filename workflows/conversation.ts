@@ -124,7 +124,8 @@ export async function conversation(input: ConversationInput): Promise<void> {
       state.lastProblem = 'the archive is unavailable; continuing as new waits until the queued messages can be stored';
       return;
     }
-    const carried = stashed ? { ...state.carry(), inbox: [], unarchived: [], stashed } : state.carry();
+    // Messages that arrived while the stash was stored are not in it: they stay inline, after it.
+    const carried = stash && stashed ? state.carryStashed(stash, stashed) : state.carry();
     await continueAsNew<typeof conversation>({ ...input, carried });
   }
 
@@ -191,9 +192,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
 
   async function answer(messages: InboundMessage[], replyId: string): Promise<Reply> {
     const inReplyTo = messages.map((m) => m.messageId);
+    let attemptsBefore = 0;
     const ask = (window: Turn[]) =>
       model.generateReply.executeWithOptions({ summary: `reply to ${plural(messages.length, 'message')}` }, [
-        { conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages },
+        {
+          conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages,
+          ...(attemptsBefore > 0 ? { attemptsBefore } : {}),
+        },
       ]);
     for (;;) {
       try {
@@ -211,6 +216,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
           state.lastProblem = `the archive is unavailable; turn ${state.turnCount + 1} waits for it`;
           showOperators(state);
           await sleep(archiveRetryMs);
+          attemptsBefore += modelCall.retry?.maximumAttempts ?? 1;
           continue;
         }
         log.warn('model failed for good; sending an apology', { replyId, cause: error.cause?.message });

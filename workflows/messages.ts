@@ -102,7 +102,8 @@ export interface CarriedState extends Omit<ContextSnapshot, 'savedAt' | 'counter
   counters: ConversationCounters;
   /**
    * Set when inbox and unarchived turns were too large to carry inline: they are stored in these parts (JSON of
-   * `StashedState`, in order) and `inbox` / `unarchived` are empty. Absent in inputs of older runs.
+   * `StashedState`, in order) and come before `inbox` / `unarchived` (what arrived while they were stored).
+   * Absent in inputs of older runs.
    */
   stashed?: TextRef[];
 }

@@ -44,9 +44,21 @@ export const historyBytesPerRun = 8 * 1024 * 1024;
 /** A preview of a text carried by reference: what the Temporal UI shows in its place. */
 export const previewChars = 200;
 
-/** Bytes of a message or reply text, whether carried inline or by reference. */
+/**
+ * Bytes of a message or reply text: a reference's UTF-8 size, or what an inline text takes as JSON (escaping can
+ * make a text of control characters six times larger than its UTF-8).
+ */
 export function textBytes(item: { text: string; textRef?: TextRef }): number {
-  return item.textRef?.bytes ?? utf8Bytes(item.text);
+  return item.textRef?.bytes ?? jsonTextBytes(item.text);
+}
+
+/** True when a text may travel inline; larger ones are stored by reference. */
+export function fitsInline(text: string): boolean {
+  return jsonTextBytes(text) <= inlineTextMaxBytes;
+}
+
+function jsonTextBytes(text: string): number {
+  return utf8Bytes(JSON.stringify(text));
 }
 
 /** UTF-8 length of a string without encoding it (no TextEncoder needed: safe in the workflow sandbox). */

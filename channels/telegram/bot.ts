@@ -44,12 +44,13 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
     return;
   }
   logger.info({ conversationId: conversation.id, messageId, intent: intent.kind }, 'telegram update');
-  if (intent.kind === 'message' && (await sent(conversation, messageId, intent.text, deps))) return;
+  // Checked before a message is sent too: a message refused with "slow down" must not be taken on a redelivery.
   const answered = new AnswerClaim(deps, messageId);
   if (await answered.before()) {
     logger.info({ messageId }, 'telegram update answered before; not again');
     return;
   }
+  if (intent.kind === 'message' && (await sent(conversation, messageId, intent.text, deps))) return;
   const text =
     intent.kind === 'message' ? slowDownText
     : intent.kind === 'unsupported' ? textOnlyText

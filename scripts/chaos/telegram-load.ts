@@ -6,12 +6,13 @@
  * What they saw comes from the chats alone, never from the engine: a bot message is a reply once it is complete
  * (its text no longer ends in the preview marker " …"), identified by chat and message_id, and it answers the
  * messages its text names (see markers.ts). A complete message that names none did not come from the model (an
- * apology): it answers what the user was still waiting for. Previews still unfinished at the end are recorded too.
+ * apology): it answers what the user was still waiting for; the edge's "slow down" refusal answers nothing. Previews still unfinished at the end are recorded too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TelegramServer } from '../../test/support/telegram-server';
 import type { ObservedReply, SentMessage } from './drill-log';
 import type { LoadRecord } from './load';
+import { slowDownText } from '../../channels/telegram/commands';
 import { marker, markersIn } from './markers';
 import { isLargeMessage, largeMessageChars, padWithCjk, plainText } from './message-text';
 
@@ -60,6 +61,8 @@ export function startTelegramUsers(options: TelegramLoadOptions, record: LoadRec
         const complete = !message.text.endsWith(previewMarker);
         const replyId = `${chatId}:${message.message_id}`;
         if (message.deleted || (!complete && !last) || recorded.get(replyId) === message.text) continue;
+        // The edge refused a message ("slow down"): it is not an answer, so the message stays unanswered (lost).
+        if (message.text === slowDownText) continue;
         recorded.set(replyId, message.text);
         const named = markersIn(message.text);
         const waiting = sent.get(chatId)!.filter((m) => !answered.has(m.messageId)).map((m) => m.messageId);
