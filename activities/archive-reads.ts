@@ -5,7 +5,8 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 
-export const archiveUnavailable = 'ArchiveUnavailable';
+/** The failure type the workflow waits on (it names the same string: it cannot import this file). */
+const archiveUnavailable = 'ArchiveUnavailable';
 
 /** Runs a read or write of stored texts; any failure of it is the archive's. */
 export async function withArchive<T>(call: () => Promise<T>): Promise<T> {

@@ -45,10 +45,10 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
     if (error instanceof HTTPException) return problem(c, error.status as ContentfulStatusCode, error.message);
     if (error instanceof NotFoundError) return problem(c, 404, error.message);
     if (error instanceof QueueFullError) {
-      c.header('retry-after', String(error.retryAfterSeconds));
-      return problem(
+      return retryLater(
         c,
         429,
+        error.retryAfterSeconds,
         'This conversation already has as many messages waiting for a reply as it may hold; this one was not accepted. ' +
           `Send it again (with the same messageId) in ${error.retryAfterSeconds} s.`,
       );
@@ -59,23 +59,33 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
     }
     if (isStuckWorkflowTask(error)) {
       logger.error({ error: error.message, path: c.req.path }, 'a conversation cannot answer: its workflow task is failing');
-      c.header('retry-after', '30');
-      return problem(c, 503, 'This conversation cannot answer right now: its workflow is failing and operators have been alerted. Messages sent to it are kept.');
+      return retryLater(c, 503, 30, 'This conversation cannot answer right now: its workflow is failing and operators have been alerted. Messages sent to it are kept.');
     }
     const dependency = unavailableDependency(error);
     if (dependency) {
       logger.warn({ dependency, error: error.message, path: c.req.path }, 'dependency unavailable');
-      c.header('retry-after', '5');
-      return problem(c, 503, `${dependency} is unavailable right now; retry later. Nothing was lost.`);
+      return retryLater(c, 503, 5, `${dependency} is unavailable right now; retry later. Nothing was lost.`);
     }
     logger.error({ err: error, path: c.req.path }, 'unhandled error');
     return problem(c, 500, 'Unexpected error; it has been logged.');
   };
 }
 
+/** A problem the client should retry after `seconds` (the `Retry-After` header says so). */
+function retryLater(c: Context, status: ContentfulStatusCode, seconds: number, detail: string): Response {
+  c.header('retry-after', String(seconds));
+  return problem(c, status, detail);
+}
+
+/** The Temporal gRPC error behind an error: itself, or its cause (the client wraps some calls' errors). */
+function grpcErrorOf(error: Error) {
+  if (isGrpcServiceError(error.cause)) return error.cause;
+  return isGrpcServiceError(error) ? error : undefined;
+}
+
 /** A query the server refused because the conversation's workflow task keeps failing (FAILED_PRECONDITION). */
 function isStuckWorkflowTask(error: Error): boolean {
-  const grpc = isGrpcServiceError(error.cause) ? error.cause : isGrpcServiceError(error) ? error : undefined;
+  const grpc = grpcErrorOf(error);
   return grpc?.code === 9 && /workflow task in failed state/i.test(grpc.details ?? grpc.message);
 }
 
@@ -84,7 +94,7 @@ function unavailableDependency(error: Error): string | undefined {
   if (error instanceof UnavailableError) return error.dependency;
   if (isRedisUnavailable(error)) return 'redis';
   // UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the Temporal frontend did not answer in time.
-  if (isGrpcServiceError(error.cause) && [4, 14].includes(error.cause.code)) return 'Temporal';
-  if (isGrpcServiceError(error) && [4, 14].includes(error.code)) return 'Temporal';
+  const grpc = grpcErrorOf(error);
+  if (grpc && [4, 14].includes(grpc.code)) return 'Temporal';
   return undefined;
 }

@@ -41,17 +41,16 @@ export class OverflowCodec implements PayloadCodec {
   constructor(
     private readonly blobs: BlobStore,
     private readonly logger: Logger,
-    private readonly budgetBytes = payloadBudgetBytes,
   ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return Promise.all(
       payloads.map(async (payload) => {
         const bytes = ProtoPayload.encode(payload).finish();
-        if (bytes.length <= this.budgetBytes) return payload;
+        if (bytes.length <= payloadBudgetBytes) return payload;
         const sha256 = digest(bytes);
         const reference: OverflowReference = { key: `payloads/${sha256}`, sha256, bytes: bytes.length };
-        this.logger.warn({ ...reference, budget: this.budgetBytes }, 'a payload exceeded the budget: stored in the archive, Temporal carries a reference');
+        this.logger.warn({ ...reference, budget: payloadBudgetBytes }, 'a payload exceeded the budget: stored in the archive, Temporal carries a reference');
         await this.blobs.put(reference.key, Buffer.from(bytes).toString('base64'));
         return { metadata: { encoding: encoder.encode(overflowEncoding) }, data: encoder.encode(JSON.stringify(reference)) };
       }),

@@ -9,12 +9,16 @@ export const charsPerToken = 4;
 const perMessageOverhead = 4;
 
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / charsPerToken) + perMessageOverhead;
+  return tokensForChars(text.length);
 }
 
 /** A message or reply, carried inline or by reference (then its length is the whole text's, not the preview's). */
 export function estimateTextTokens(item: { text: string; textRef?: TextRef }): number {
-  return item.textRef ? Math.ceil(item.textRef.chars / charsPerToken) + perMessageOverhead : estimateTokens(item.text);
+  return tokensForChars(item.textRef?.chars ?? item.text.length);
+}
+
+function tokensForChars(chars: number): number {
+  return Math.ceil(chars / charsPerToken) + perMessageOverhead;
 }
 
 export function estimateTurnTokens(turn: Turn): number {
