@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import type { Logger } from '../lib/logger';
-import type { InboundMessage, TextRef, TokenUsage, Turn } from '../workflows/messages';
+import type { InboundMessage, Reply, TextRef, TokenUsage, Turn } from '../workflows/messages';
 import type { ChatModel, ConversationCache, LargeTexts } from './ports';
 import { withArchive } from './archive-reads';
 import { isLocalSummarizer } from './echo-chat-model';
@@ -44,6 +44,11 @@ export interface GenerateReplyInput {
   messages: InboundMessage[];
   /** Attempts made by earlier activities for the same reply (absent: none). */
   attemptsBefore?: number;
+  /**
+   * Set: the activity also publishes the reply (the event clients and the history read), after the last token
+   * event, and answers a retry with the reply it already published. Absent in workflows recorded before.
+   */
+  publish?: { inReplyTo: string[] };
 }
 
 /** Which provider answered, and what it cost. */
@@ -57,6 +62,8 @@ export interface ModelAnswer {
 export interface GenerateReplyResult extends ModelAnswer {
   text: string;
   textRef?: TextRef;
+  /** When the reply was published (only with `publish`). */
+  createdAt?: string;
 }
 
 /** The new running summary, within the requested budget. */
@@ -76,6 +83,15 @@ export function createModelActivities(deps: ModelActivityDeps) {
   const lanes: ProviderLane[] = deps.models.map(({ model, maxConcurrency }) => ({ model, limit: pLimit(maxConcurrency) }));
   const { logger, texts } = deps;
 
+  /** The reply `replyId` as published for its first message, carried as the workflow carries replies. */
+  async function publishedReply(conversationId: string, replyId: string, publish: { inReplyTo: string[] }) {
+    const first = publish.inReplyTo[0];
+    const reply = first === undefined ? null : await deps.cache.findReply(conversationId, first);
+    if (reply?.replyId !== replyId) return undefined;
+    const { text, provider, model, usage, createdAt } = reply;
+    return { ...(await withArchive(() => texts.offload(conversationId, { text, provider, model, usage }))), createdAt };
+  }
+
   return {
     /**
      * Answers the new messages in the context of the summary and window. Streams `token` events (preceded by a
@@ -89,6 +105,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
       // Attempts of earlier rounds (the workflow asks again after waiting for the archive) count too: clients then
       // drop the partial text of the earlier round and follow this one.
       const attempt = context.info.attempt + (input.attemptsBefore ?? 0);
+      // A worker that died after publishing: the reply the client has is the answer (asking again could differ).
+      const published = input.publish && attempt > 1 ? await publishedReply(input.conversationId, input.replyId, input.publish) : undefined;
+      if (published) return published;
       const [window, messages] = await withArchive(() =>
         Promise.all([texts.resolveTurns(input.window), Promise.all(input.messages.map((m) => texts.resolve(m)))]),
       );
@@ -117,9 +136,15 @@ export function createModelActivities(deps: ModelActivityDeps) {
         );
         // A reply too large to carry through Temporal is stored once; the workflow carries its reference.
         const answer = { text: result.text, provider: model.provider, model: model.model, usage: result.usage };
-        return await withArchive(() => texts.offload(input.conversationId, answer));
+        const carried = await withArchive(() => texts.offload(input.conversationId, answer));
+        if (!input.publish) return carried;
+        // The reply event comes after every token event.
+        await tokens.flush();
+        const reply: Reply = { replyId: input.replyId, inReplyTo: input.publish.inReplyTo, ...answer, kind: 'answer', createdAt: new Date().toISOString() };
+        await deps.cache.publishReply(input.conversationId, reply);
+        return { ...carried, createdAt: reply.createdAt };
       } finally {
-        // The reply event (written after this activity) must come after every token event.
+        // Without `publish`, the reply event is written after this activity: it too must come after every token.
         await tokens.flush();
       }
     },

@@ -33,9 +33,12 @@ export interface ChatModel {
 export interface ConversationCache {
   saveContext(conversationId: string, snapshot: ContextSnapshot): Promise<void>;
   loadContext(conversationId: string): Promise<ContextSnapshot | null>;
-  appendEvent(conversationId: string, event: ConversationEvent): Promise<string>;
+  /** Appends `events` in order in one round trip; returns their stream ids. */
+  appendEvents(conversationId: string, events: readonly ConversationEvent[]): Promise<string[]>;
   /** Appends the `reply` event and indexes the reply by each message id it answers; at most once per replyId. */
   publishReply(conversationId: string, reply: Reply): Promise<{ published: boolean }>;
+  /** The published reply that answered `messageId`, if any. */
+  findReply(conversationId: string, messageId: string): Promise<Reply | null>;
 }
 
 /** Large texts stored by reference (claim checks): offloaded when too large to carry, resolved where read. */

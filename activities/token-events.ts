@@ -2,15 +2,18 @@
  * Writes a reply's streamed tokens to the conversation's event stream, strictly in order.
  */
 import type { Logger } from '../lib/logger';
+import type { ConversationEvent } from '../lib/conversation-events';
 import type { ConversationCache } from './ports';
 
 /**
- * Deltas arrive through a synchronous callback; each event is appended only after the previous one was written
- * (one promise chain), so the stream order is the delta order. Token events are a live preview: when Redis
- * fails, the writer logs once and stops, and the reply itself still goes out through the delivery activity.
+ * Deltas arrive through a synchronous callback; events are appended one write after the other (one promise
+ * chain), so the stream order is the delta order. Events that arrive while a write is in flight go out together
+ * in the next one: a fast model costs a few round trips per reply, not one per token. Token events are a live
+ * preview: when Redis fails, the writer logs once and stops, and the reply itself still goes out.
  */
 export class TokenEventWriter {
   private chain: Promise<void> = Promise.resolve();
+  private pending: ConversationEvent[] = [];
   private index = 0;
   private sinceRestart = 0;
   private failed = false;
@@ -45,11 +48,16 @@ export class TokenEventWriter {
     return this.chain;
   }
 
-  private enqueue(event: Parameters<ConversationCache['appendEvent']>[1]): void {
+  private enqueue(event: ConversationEvent): void {
+    this.pending.push(event);
+    // A write is already queued: it takes this event along.
+    if (this.pending.length > 1) return;
     this.chain = this.chain.then(async () => {
+      const batch = this.pending;
+      this.pending = [];
       if (this.failed) return;
       try {
-        await this.cache.appendEvent(this.conversationId, event);
+        await this.cache.appendEvents(this.conversationId, batch);
       } catch (error) {
         // Later tokens would leave a gap in the stream: stop here; clients get the whole reply event later.
         this.failed = true;

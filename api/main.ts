@@ -43,7 +43,9 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const overflow = new OverflowCodec(blobs, logger);
   const dataConverter = dataConverterFor(ring, overflow);
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-  const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
+  // Every waiting POST /chat and every SSE stream blocks a connection of its own: keep enough open between
+  // reads that a busy API does not connect and disconnect once per turn.
+  const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher, maxIdleBlockingConnections: 256 });
   const texts = new TextStore(blobs, cipher, logger);
   const conversations = new Conversations(client, config, { queue: replies, texts });
   const telegram = config.telegram.token

@@ -90,6 +90,8 @@ const schema = z.strictObject({
     maxSignalsPerRun: count.max(9000).default(2000),
     dedupeWindow: count.default(1000),
     archiveEveryTurns: count.default(20),
+    /** While a conversation is busy, its search attributes (status, turns, last active) are refreshed at most this often. */
+    searchAttributeRefresh: duration.prefault('1m'),
     /** Messages a conversation may have waiting for their reply; the edges refuse more (HTTP 429). */
     maxQueuedMessages: count.default(100),
     /** Bytes of text (UTF-8) those waiting messages may hold together. */
@@ -133,6 +135,11 @@ const schema = z.strictObject({
   worker: z.strictObject({
     /** A prebuilt workflow bundle (the launcher builds one per start): a worker then starts in about a second. */
     workflowBundlePath: z.string().min(1).optional(),
+    /**
+     * Conversations a worker keeps in memory between turns; the others replay their (short) history when a message
+     * comes. Bounds the worker's memory: about 0.1 MB each on top of ~200 MB (see workers/main.ts).
+     */
+    maxCachedWorkflows: count.default(1000),
   }).prefault({}),
 });
 
@@ -186,6 +193,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   TELEGRAM_WEBHOOK_SECRET: 'telegram.webhook.secret',
   WORKERS: 'stack.workers',
   WORKFLOW_BUNDLE_PATH: 'worker.workflowBundlePath',
+  MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows',
   DATA_DIR: 'stack.dataDir',
 };
 /** Variables that name files (read by loadConfig itself), not config values. */
@@ -278,6 +286,7 @@ export function conversationSettings(config: AppConfig): ConversationSettings {
     maxSignalsPerRun: c.maxSignalsPerRun,
     dedupeWindow: c.dedupeWindow,
     archiveEveryTurns: c.archiveEveryTurns,
+    searchAttributeRefreshMs: c.searchAttributeRefresh,
   };
 }
 

@@ -150,15 +150,20 @@ export class ConversationStore implements ConversationCache {
 
   /** Appends one event to the conversation's stream and returns its stream id. */
   async appendEvent(conversationId: string, event: ConversationEvent): Promise<string> {
+    const [id] = await this.appendEvents(conversationId, [event]);
+    return id!;
+  }
+
+  /** Appends `events` in order, in one round trip (one transaction), and returns their stream ids. */
+  async appendEvents(conversationId: string, events: readonly ConversationEvent[]): Promise<string[]> {
     const key = this.key(conversationId, 'events');
-    const results = await this.redis
-      .multi()
-      .xadd(key, 'MAXLEN', '~', this.maxEvents, '*', 'type', event.type, 'data', this.encode(event))
-      .expire(key, this.ttlSeconds)
-      .exec();
-    const [error, id] = results?.[0] ?? [new Error('transaction aborted'), null];
-    if (error) throw error;
-    return id as string;
+    const transaction = this.redis.multi();
+    for (const event of events) transaction.xadd(key, 'MAXLEN', '~', this.maxEvents, '*', 'type', event.type, 'data', this.encode(event));
+    const results = (await transaction.expire(key, this.ttlSeconds).exec()) ?? [[new Error('transaction aborted'), null]];
+    return results.slice(0, events.length).map(([error, id]) => {
+      if (error) throw error;
+      return id as string;
+    });
   }
 
   async publishReply(conversationId: string, reply: Reply): Promise<{ published: boolean }> {
@@ -240,11 +245,15 @@ export class ConversationStore implements ConversationCache {
       for (;;) {
         const remaining = deadline - performance.now();
         if (remaining < 1) return null;
-        const events = await this.read(connection, conversationId, cursor, 100, remaining);
-        for (const event of events) {
-          if (event.type === 'reply' && event.reply.inReplyTo.includes(messageId)) return event.reply;
+        const result = await this.xread(connection, conversationId, cursor, 100, remaining);
+        const entries = result?.[0]?.[1] ?? [];
+        // Only reply events are decoded (and decrypted): a reply streams many token events before it.
+        for (const [id, fields] of entries) {
+          if (fields[0] !== 'type' || fields[1] !== 'reply') continue;
+          const event = this.toEvent(fields, conversationId, id);
+          if (event?.type === 'reply' && event.reply.inReplyTo.includes(messageId)) return event.reply;
         }
-        cursor = events.at(-1)?.id ?? cursor;
+        cursor = entries.at(-1)?.[0] ?? cursor;
       }
     });
   }
@@ -257,12 +266,15 @@ export class ConversationStore implements ConversationCache {
   private async read(
     connection: Redis, conversationId: string, afterId: string, count: number, blockMs?: number,
   ): Promise<StoredEvent[]> {
+    return this.toEvents(await this.xread(connection, conversationId, afterId, count, blockMs), conversationId);
+  }
+
+  private xread(connection: Redis, conversationId: string, afterId: string, count: number, blockMs?: number) {
     const key = this.key(conversationId, 'events');
-    const result = blockMs === undefined
-      ? await connection.xread('COUNT', count, 'STREAMS', key, afterId)
+    return blockMs === undefined
+      ? connection.xread('COUNT', count, 'STREAMS', key, afterId)
       // BLOCK 0 would wait forever: never ask for less than 1 ms.
-      : await connection.xread('COUNT', count, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', key, afterId);
-    return this.toEvents(result, conversationId);
+      : connection.xread('COUNT', count, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', key, afterId);
   }
 
   private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued'): string {

@@ -146,6 +146,33 @@ describe('generateReply', () => {
     expect(textShown(events)).toBe(result.text);
   });
 
+  it('when asked to publish then the reply event follows every token event and answers its messages', async () => {
+    const input = replyInput(['publish me'], {});
+    const inReplyTo = input.messages.map((m) => m.messageId);
+
+    const result = await run(environment(), twoProviders().generateReply, { ...input, publish: { inReplyTo } });
+
+    const events = await eventsOf(input.conversationId);
+    expect(events.at(-1)).toMatchObject({ type: 'reply', reply: { replyId: input.replyId, inReplyTo, text: result.text, kind: 'answer', createdAt: result.createdAt } });
+    expect(events.slice(0, -1).every((e) => e.type === 'token')).toBe(true);
+    expect(await store.findReply(input.conversationId, inReplyTo[0]!)).toMatchObject({ replyId: input.replyId, text: result.text });
+  });
+
+  it('when a retry finds its reply already published then it answers with that reply and asks no model', async () => {
+    const input = replyInput(['asked once'], {});
+    const publish = { inReplyTo: input.messages.map((m) => m.messageId) };
+    const first = await run(environment(), twoProviders().generateReply, { ...input, publish });
+    primary.reset();
+    // A different answer now: a second model call would show.
+    primary.setAnswer(() => 'a different answer');
+
+    const retried = await run(environment({ attempt: 2 }), twoProviders().generateReply, { ...input, publish });
+
+    expect(retried).toMatchObject({ text: first.text, createdAt: first.createdAt });
+    expect(primary.chatRequests).toHaveLength(0);
+    expect((await eventsOf(input.conversationId)).filter((e) => e.type === 'reply')).toHaveLength(1);
+  });
+
   it('when there is a summary, a window and coalesced messages then the model sees them in order, one user message each', async () => {
     const activities = twoProviders();
     const input = replyInput(['first quick message', 'second quick message'], {

@@ -70,6 +70,9 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     shutdownGraceTime: '10 seconds',
     // A conversation cached on a worker that died moves to another worker after this (default 10 s).
     stickyQueueScheduleToStartTimeout: '3 seconds',
+    // The SDK's default follows the heap limit (~2,300 on a 4 GB heap, several GB of cached state); the cache is
+    // sized from memory instead, and an evicted conversation replays its short history on its next message.
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
   const telegram = config.telegram.token ? [await telegramWorker(config, { connection, dataConverter, redis, events: store, texts, logger })] : [];
   const workers = [worker, ...telegram];

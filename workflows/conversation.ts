@@ -22,7 +22,7 @@ import type { Activities } from '../activities';
 import type { TelegramReplyActivities } from '../activities/telegram-replies';
 import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
 import { ConversationState } from './conversation-state';
-import { showOperators } from './operator-view';
+import { defaultRefreshMs, OperatorView } from './operator-view';
 import type { ContextSnapshot, ConversationInput, InboundMessage, Reply, StashedState, TextRef, Turn } from './messages';
 import { messageSignal, resetSignal, snapshotQuery } from './messages';
 import { encodedBytes } from './payload-budget';
@@ -48,6 +48,8 @@ export async function conversation(input: ConversationInput): Promise<void> {
   // Before any other command: runs recorded before the byte budget replay without it (see ConversationState).
   const budgeted = patched('payload-budget');
   const state = new ConversationState(settings, input.carried, budgeted);
+  const view = new OperatorView(patched('throttled-search-attributes') ? settings.searchAttributeRefreshMs ?? defaultRefreshMs : undefined);
+  const showOperators = (status?: Parameters<OperatorView['show']>[1]) => view.show(state, status);
   // Telegram activities run on their own task queue, whose workers pace sends to Telegram's limits.
   const telegramQueue = telegramTaskQueue(workflowInfo().taskQueue);
   const telegram = {
@@ -69,7 +71,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
   try {
     if (!input.carried) await restoreContext();
     if (input.carried?.stashed) state.unstash(await loadStash(input.carried.stashed));
-    showOperators(state);
+    showOperators();
     await converse();
   } catch (error) {
     // An operator cancelled the conversation: keep its last turns in the archive before the run ends.
@@ -79,22 +81,21 @@ export async function conversation(input: ConversationInput): Promise<void> {
 
   async function converse(): Promise<void> {
     for (;;) {
-      // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
-      const active = await condition(() => state.hasWork() || runShouldEnd(), settings.idleTimeoutMs);
+      const active = await waitForWork();
       if (!active) {
         state.status = 'closing';
-        showOperators(state);
+        showOperators();
         const archived = await archive();
         if (archived) await saveContext();
         // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
         // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
         if (archived && !state.hasWork()) {
           await condition(allHandlersFinished);
-          showOperators(state, 'closed');
+          showOperators('closed');
           return;
         }
         state.status = 'waiting';
-        showOperators(state);
+        showOperators();
         continue;
       }
 
@@ -113,6 +114,22 @@ export async function conversation(input: ConversationInput): Promise<void> {
   }
 
   /**
+   * Waits for a message (true) or the idle timeout (false). Search attributes the operator view still owes are
+   * written when they fall due, on the same timer: a busy conversation pays for one timer per turn, as before.
+   */
+  async function waitForWork(): Promise<boolean> {
+    const idleAt = Date.now() + settings.idleTimeoutMs;
+    for (;;) {
+      const refreshAt = view.refreshDueAt(state);
+      const until = refreshAt !== undefined && refreshAt < idleAt ? refreshAt : idleAt;
+      // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
+      if (await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, until - Date.now()))) return true;
+      if (until === idleAt) return false;
+      showOperators();
+    }
+  }
+
+  /**
    * Continues as new, carrying a large inbox and unarchived turns by reference. When they cannot be stored (the
    * archive is down) the run goes on and tries again later: a larger history beats an input the server rejects.
    */
@@ -126,6 +143,8 @@ export async function conversation(input: ConversationInput): Promise<void> {
     }
     // Messages that arrived while the stash was stored are not in it: they stay inline, after it.
     const carried = stash && stashed ? state.carryStashed(stash, stashed) : state.carry();
+    // The next run inherits the search attributes: none may lag behind.
+    view.flush(state);
     await continueAsNew<typeof conversation>({ ...input, carried });
   }
 
@@ -153,19 +172,23 @@ export async function conversation(input: ConversationInput): Promise<void> {
 
   async function runTurn(messages: InboundMessage[]): Promise<void> {
     state.status = 'thinking';
-    showOperators(state);
+    showOperators();
     const replyId = uuid4();
     if (channel === 'telegram') previewInTelegram(replyId);
-    const reply = await answer(messages, replyId);
+    // The model activity publishes its own answer: one activity and one workflow task less per turn.
+    const modelPublishes = patched('model-publishes-reply');
+    const reply = await answer(messages, replyId, modelPublishes);
     state.recordTurn(messages, reply);
     // Every channel's replies go on the event stream: the history and SSE APIs read them from there.
-    await durable.deliverReply.executeWithOptions({ summary: `deliver the reply to turn ${state.turnCount}` }, [
-      { channel, conversationId, reply },
-    ]);
+    if (!modelPublishes || reply.kind === 'apology') {
+      await durable.deliverReply.executeWithOptions({ summary: `deliver the reply to turn ${state.turnCount}` }, [
+        { channel, conversationId, reply },
+      ]);
+    }
     if (channel === 'telegram') await sendToTelegram(reply);
     await foldContext();
     state.status = 'waiting';
-    showOperators(state);
+    showOperators();
   }
 
   /** Typing, then the answer as it streams: not awaited (it ends by itself once the reply is final). */
@@ -190,7 +213,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     }
   }
 
-  async function answer(messages: InboundMessage[], replyId: string): Promise<Reply> {
+  async function answer(messages: InboundMessage[], replyId: string, modelPublishes: boolean): Promise<Reply> {
     const inReplyTo = messages.map((m) => m.messageId);
     let attemptsBefore = 0;
     const ask = (window: Turn[]) =>
@@ -198,6 +221,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
         {
           conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages,
           ...(attemptsBefore > 0 ? { attemptsBefore } : {}),
+          ...(modelPublishes ? { publish: { inReplyTo } } : {}),
         },
       ]);
     for (;;) {
@@ -208,13 +232,14 @@ export async function conversation(input: ConversationInput): Promise<void> {
           log.warn('model rejected the request; retrying without the recent turns', { replyId });
           return ask([]);
         });
-        return { replyId, inReplyTo, ...result, kind: 'answer', createdAt: new Date().toISOString() };
+        const { createdAt = new Date().toISOString(), ...answered } = result;
+        return { replyId, inReplyTo, ...answered, kind: 'answer', createdAt };
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         if (isFailure(error, 'ArchiveUnavailable')) {
           // Texts carried by reference cannot be read (or the reply stored): wait for the archive, no apology.
           state.lastProblem = `the archive is unavailable; turn ${state.turnCount + 1} waits for it`;
-          showOperators(state);
+          showOperators();
           await sleep(archiveRetryMs);
           attemptsBefore += modelCall.retry?.maximumAttempts ?? 1;
           continue;

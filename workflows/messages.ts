@@ -78,6 +78,11 @@ export interface ConversationSettings {
   dedupeWindow: number;
   /** Write the run's turns to the archive every this many turns (and always before the run ends). */
   archiveEveryTurns: number;
+  /**
+   * While a conversation is busy, its search attributes are written at most this often (each write is a visibility
+   * update on the server). Absent in runs started before: the workflow's default (one minute) applies.
+   */
+  searchAttributeRefreshMs?: number;
 }
 
 /** What a conversation remembers between runs: restored from Redis (or the archive) after an idle close. */

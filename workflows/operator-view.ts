@@ -1,22 +1,68 @@
 /**
  * What an operator sees of a conversation in the Temporal UI: search attributes to find it by (ChatStatus,
  * ChatTurns, ChatLastActiveAt; ChatChannel and ChatUser are set at start) and a markdown "current details" panel.
- * Upserting search attributes records commands, so it sits behind a patch: histories recorded before it existed
- * replay without it.
+ *
+ * Every search attribute write is a visibility update on the server: written on every turn (thinking, then
+ * waiting) they cost a third of the engine's throughput. So while a conversation is busy they are throttled: a
+ * turn that starts within `refreshMs` of the last write writes nothing, and the conversation writes what it owes
+ * once `refreshMs` has passed (the workflow waits for that, see refreshDueAt). A turn that was shown as thinking
+ * is always shown as finished, and closing and closed are written at once. The details panel is always current.
+ *
+ * Upserting search attributes records commands, so it sits behind patches: histories recorded before either
+ * existed replay without them.
  */
 import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ConversationState } from './conversation-state';
 import { searchAttributeKeys as keys } from './messages';
 
-/** Shows the conversation's current state; `closed` is the status an idle-closed conversation keeps. */
-export function showOperators(state: ConversationState, status: ConversationState['status'] | 'closed' = state.status): void {
-  setCurrentDetails(details(state, status));
-  if (!patched('operator-search-attributes')) return;
-  upsertSearchAttributes([
-    { key: keys.status, value: status },
-    { key: keys.turns, value: state.turnCount },
-    { key: keys.lastActiveAt, value: new Date() },
-  ]);
+type Status = ConversationState['status'] | 'closed';
+
+/** How often a busy conversation's search attributes are written at most, when its settings do not say. */
+export const defaultRefreshMs = 60_000;
+
+export class OperatorView {
+  private shown: { status: Status; turns: number; atMs: number } | undefined;
+
+  /** @param refreshMs undefined: write on every change, as runs recorded before throttling did. */
+  constructor(private readonly refreshMs: number | undefined) {}
+
+  /** Shows the conversation's current state; `closed` is the status an idle-closed conversation keeps. */
+  show(state: ConversationState, status: Status = state.status): void {
+    setCurrentDetails(details(state, status));
+    if (this.refreshMs !== undefined && !this.due(state.turnCount, status)) return;
+    this.write(state, status);
+  }
+
+  /** Writes what the search attributes owe now, throttled or not: the next run starts with them (continue-as-new). */
+  flush(state: ConversationState): void {
+    if (this.refreshDueAt(state) !== undefined) this.write(state, state.status);
+  }
+
+  private write(state: ConversationState, status: Status): void {
+    if (!patched('operator-search-attributes')) return;
+    upsertSearchAttributes([
+      { key: keys.status, value: status },
+      { key: keys.turns, value: state.turnCount },
+      { key: keys.lastActiveAt, value: new Date() },
+    ]);
+    this.shown = { status, turns: state.turnCount, atMs: Date.now() };
+  }
+
+  /** When the search attributes lag behind `state`: the workflow time at which they may be written; else undefined. */
+  refreshDueAt(state: ConversationState): number | undefined {
+    const { shown } = this;
+    if (this.refreshMs === undefined || !shown || (shown.status === state.status && shown.turns === state.turnCount)) return undefined;
+    return shown.atMs + this.refreshMs;
+  }
+
+  private due(turns: number, status: Status): boolean {
+    const { shown } = this;
+    if (!shown) return true;
+    if (shown.status === status && shown.turns === turns) return false;
+    // Thinking → waiting always shows: a finished turn must not stay listed as thinking.
+    const throttled = (status === 'thinking' || status === 'waiting') && shown.status === 'waiting';
+    return !throttled || Date.now() - shown.atMs >= this.refreshMs!;
+  }
 }
 
 function details(state: ConversationState, status: string): string {

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench`: starts its own stack (the way `npm start` runs it), a zero-latency model and the raw-Temporal
+ * floor, runs the scenarios, and writes bench.json and bench.html. Exits non-zero when any turn failed, never
+ * because of a timing.
+ * @example npm run bench -- --quick
+ */
+import { setMaxListeners } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compare, writeReport, type BenchReport } from './report';
+import { fullPlan, quickPlan, scenarioNames, scenarios, type BenchContext, type ScenarioName, type ScenarioResult } from './scenarios';
+import { startWorld } from './world';
+
+const usage = `npm run bench -- [options]
+  --quick            the same scenarios, small (under two minutes; what CI runs)
+  --only a,b         run only these scenarios (${scenarioNames.join(', ')})
+  --workers N        worker processes (default 1, as npm start)
+  --sweep 1,10,50    conversation counts of the concurrency sweep (default: the plan's)
+  --seconds S        how long each step of the sweep runs (default: 30, quick 5)
+  --out DIR          where bench.json, bench.html and the processes' log go (default data/bench/<time>)`;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    workers: { type: 'string', default: '1' },
+    sweep: { type: 'string' },
+    seconds: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const only = (values.only?.split(',') ?? [...scenarioNames]) as ScenarioName[];
+const unknown = only.filter((name) => !scenarioNames.includes(name));
+const workers = Number(values.workers);
+const sweep = values.sweep?.split(',').map(Number);
+const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+const positive = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n > 0);
+const problem = unknown.length > 0 ? `unknown scenario: ${unknown.join(', ')}`
+  : !positive(workers) ? '--workers takes a positive integer'
+  : !(sweep ?? []).every(positive) ? '--sweep takes positive integers separated by commas'
+  : !positive(seconds) ? '--seconds takes a positive integer' : undefined;
+if (problem) {
+  console.error(`${problem}\n\n${usage}`);
+  process.exit(2);
+}
+const basePlan = values.quick ? quickPlan : fullPlan;
+const plan = { ...basePlan, ...(sweep ? { sweep } : {}), ...(seconds ? { sweepMs: seconds * 1000 } : {}) };
+
+const startedAt = new Date().toISOString();
+const dir = values.out ?? join('data', 'bench', startedAt.replace(/[:.]/g, '-'));
+const processLog = createWriteStream(join(await ensureDir(dir), 'processes.log'));
+const say = (line: string) => console.log(line);
+const interrupt = new AbortController();
+setMaxListeners(0, interrupt.signal);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+
+say(`[bench] ${values.quick ? 'quick' : 'full'} run of ${only.join(', ')}; ${workers} worker(s); output in ${dir}`);
+const world = await startWorld({ dir, workers, log: (line) => processLog.write(`${line}\n`) });
+const results: ScenarioResult[] = [];
+const report = (): BenchReport => ({
+  startedAt,
+  quick: values.quick,
+  workers,
+  machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+  scenarios: results,
+  comparisons: compare(results),
+});
+const ctx: BenchContext = {
+  world,
+  plan,
+  runId: `b${Date.now().toString(36)}`,
+  log: say,
+  progress: (label) => {
+    let last = 0;
+    return (done, errors) => {
+      if (Date.now() - last < 2_000) return;
+      last = Date.now();
+      say(`[bench] ${label}: ${done} turns${errors > 0 ? `, ${errors} errors` : ''}`);
+    };
+  },
+  record: (result) => {
+    results.push(result);
+    const { p50, p99 } = result.latency;
+    say(
+      `[bench] ${result.scenario} ${result.target}: ${result.turnsPerSecond} turns/s, p50 ${p50} ms, p99 ${p99} ms` +
+        (result.firstToken ? `, first token p50 ${result.firstToken.p50} ms` : '') +
+        `, ${result.errors} errors; ` +
+        result.processes.map((p) => `${p.name} ${p.cpuPercent ?? '?'} % CPU ${p.peakRssMb ?? '?'} MB`).join(', '),
+    );
+    writeReport(dir, report());
+  },
+};
+
+let failure: unknown;
+try {
+  for (const name of only) {
+    if (interrupt.signal.aborted) break;
+    say(`[bench] scenario ${name}`);
+    await scenarios[name](ctx);
+  }
+} catch (error) {
+  failure = error;
+} finally {
+  await world.stop();
+  processLog.end();
+}
+const files = writeReport(dir, report());
+const errors = results.reduce((sum, r) => sum + r.errors, 0);
+for (const [name, value] of Object.entries(report().comparisons)) say(`[bench] ${name}: ${value ?? '—'}`);
+say(`[bench] report: ${files.html}`);
+if (failure) say(`[bench] FAILED: ${(failure as Error).message}; the processes' output is in ${join(dir, 'processes.log')}`);
+else if (errors > 0) say(`[bench] FAILED: ${errors} turns failed (see errorSamples in ${files.json})`);
+else say('[bench] done: no errors');
+process.exit(failure || errors > 0 ? 1 : interrupt.signal.aborted ? 130 : 0);
+
+async function ensureDir(path: string): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(path, { recursive: true });
+  return path;
+}

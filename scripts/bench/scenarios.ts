@@ -1,0 +1,248 @@
+/**
+ * The bench's scenarios, each a small function of the world and the plan's sizes. `--quick` runs the same
+ * scenarios, smaller (under two minutes in all, for CI); the full plan runs the sizes the issue names.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { latencyStats } from '../chaos/latency-stats';
+import type { LatencyStats } from '../chaos/drill-report';
+import { closedLoop, openConversations, paced, type LoadResult, type Progress } from './load';
+import { watchProcesses, type ProcessUsage } from './resources';
+import { engineTarget, floorTarget, modelTarget, type Target } from './targets';
+import type { World } from './world';
+
+export interface ScenarioResult {
+  scenario: string;
+  target: Target['name'];
+  description: string;
+  conversations: number;
+  turns: number;
+  errors: number;
+  /** The first few errors, as the client saw them. */
+  errorSamples: string[];
+  turnsPerSecond: number;
+  latency: LatencyStats;
+  firstToken?: LatencyStats;
+  /** Latency minus the model's own median time (measured alone at one conversation). */
+  overhead?: LatencyStats;
+  newConversationsPerSecond?: number;
+  processes: ProcessUsage[];
+  /** Scenario-specific numbers (e.g. the first and last turns of a long conversation). */
+  extra?: Record<string, number | string | null>;
+}
+
+export interface Plan {
+  singleTurns: number;
+  sweep: number[];
+  sweepMs: number;
+  open: number[];
+  openConcurrency: number;
+  probe: number;
+  soak: { conversations: number; everyMs: number; durationMs: number };
+  longTurns: number;
+  restart: { conversations: number; idleTimeoutMs: number };
+}
+
+export const fullPlan: Plan = {
+  singleTurns: 200,
+  sweep: [1, 10, 50, 200, 500],
+  sweepMs: 30_000,
+  open: [2_000, 10_000],
+  openConcurrency: 100,
+  probe: 50,
+  soak: { conversations: 200, everyMs: 5_000, durationMs: 10 * 60_000 },
+  longTurns: 1_000,
+  restart: { conversations: 2_000, idleTimeoutMs: 60_000 },
+};
+
+export const quickPlan: Plan = {
+  singleTurns: 20,
+  sweep: [10, 50],
+  sweepMs: 5_000,
+  open: [200],
+  openConcurrency: 50,
+  probe: 10,
+  soak: { conversations: 50, everyMs: 2_000, durationMs: 12_000 },
+  longTurns: 40,
+  restart: { conversations: 100, idleTimeoutMs: 10_000 },
+};
+
+export const scenarioNames = ['model', 'single', 'sweep', 'open', 'soak', 'long', 'restart'] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+export interface BenchContext {
+  world: World;
+  plan: Plan;
+  /** A fresh prefix per run, so a rerun against the same stack never continues old conversations. */
+  runId: string;
+  progress: (label: string) => Progress;
+  record: (result: ScenarioResult) => void;
+  log: (line: string) => void;
+  /** The model's own median turn, for the overhead numbers; set by the model scenario. */
+  modelMs?: number;
+}
+
+const streamingUsers = 5;
+
+export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void>> = {
+  async model(ctx) {
+    const target = modelTarget(ctx.world.model.url);
+    for (const conversations of [1, 50]) {
+      const result = await measure(ctx, target, `model-${conversations}`, 'the model server alone', conversations, (p) =>
+        closedLoop(target, { runId: ctx.runId, conversations, durationMs: 5_000 }, p),
+      );
+      if (conversations === 1) ctx.modelMs = result.latency.p50 ?? 0;
+    }
+  },
+
+  async single(ctx) {
+    await bothTargets(ctx, async (target) => {
+      await measure(ctx, target, 'single', 'one conversation, one message at a time (the latency floor)', 1, (p) =>
+        closedLoop(target, { runId: `${ctx.runId}-single`, conversations: 1, messages: ctx.plan.singleTurns, warmUp: true, streamingUsers: 1 }, p),
+      );
+    });
+  },
+
+  async sweep(ctx) {
+    for (const conversations of ctx.plan.sweep) {
+      await bothTargets(ctx, async (target) => {
+        await measure(ctx, target, `sweep-${conversations}`, `${conversations} conversations chatting without pause`, conversations, (p) =>
+          closedLoop(target, { runId: `${ctx.runId}-sweep${conversations}`, conversations, durationMs: ctx.plan.sweepMs, warmUp: true, streamingUsers }, p),
+        );
+      });
+    }
+  },
+
+  async open(ctx) {
+    const target = engineTarget(ctx.world.api);
+    let opened = 0;
+    for (const total of ctx.plan.open) {
+      const runId = `${ctx.runId}-open${total}`;
+      const result = await measure(ctx, target, `open-${total}`, `open ${total} new conversations, ${ctx.plan.openConcurrency} at a time`, total, (p) =>
+        openConversations(target, { runId, conversations: total, concurrency: ctx.plan.openConcurrency }, p),
+      );
+      result.newConversationsPerSecond = result.turnsPerSecond;
+      opened += total;
+      // The opened conversations stay live (idle) while a few of them are asked again.
+      await measure(ctx, target, `probe-${opened}`, `${ctx.plan.probe} of ${opened} live idle conversations answer again`, ctx.plan.probe, (p) =>
+        probe(target, runId, ctx.plan.probe, total, p),
+      );
+    }
+  },
+
+  async soak(ctx) {
+    const { conversations, everyMs, durationMs } = ctx.plan.soak;
+    const target = engineTarget(ctx.world.api);
+    const description = `${conversations} conversations, one message each every ${everyMs / 1000} s, for ${durationMs / 1000} s`;
+    await measure(ctx, target, 'soak', description, conversations, (p) =>
+      paced(target, { runId: `${ctx.runId}-soak`, conversations, everyMs, durationMs, streamingUsers }, p),
+    );
+  },
+
+  async long(ctx) {
+    const target = engineTarget(ctx.world.api);
+    const turns = ctx.plan.longTurns;
+    const result = await measure(ctx, target, 'long', `one conversation, ${turns} turns`, 1, (p) =>
+      closedLoop(target, { runId: `${ctx.runId}-long`, conversations: 1, messages: turns }, p),
+    );
+    // Turn 1 starts the workflow; turns 2–11 against the last ten say whether a turn's cost grows with length.
+    const ordered = result.turnLatencies;
+    result.extra = {
+      'turns 2–11 p50 ms': latencyStats(ordered.slice(1, 11)).p50,
+      [`turns ${turns - 9}–${turns} p50 ms`]: latencyStats(ordered.slice(-10)).p50,
+    };
+  },
+
+  async restart(ctx) {
+    const { conversations, idleTimeoutMs } = ctx.plan.restart;
+    const idle = { CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms` };
+    const runId = `${ctx.runId}-restart`;
+    const target = engineTarget(ctx.world.api);
+    await ctx.world.stopStack();
+    await ctx.world.startStack(idle);
+    try {
+      ctx.log(`[bench] restart: opening ${conversations} conversations that close after ${idleTimeoutMs / 1000} s idle`);
+      const opened = await openConversations(target, { runId, conversations, concurrency: ctx.plan.openConcurrency });
+      if (opened.errors.length > 0) throw new Error(`opening conversations failed: ${opened.errors[0]}`);
+      await ctx.world.stopStack();
+      ctx.log(`[bench] restart: stack down for ${(idleTimeoutMs * 1.5) / 1000} s, so every idle timer expires meanwhile`);
+      await sleep(idleTimeoutMs * 1.5);
+      await ctx.world.startStack(idle);
+      await measure(ctx, target, 'restart', `new messages right after a restart, while ${conversations} idle closes drain`, ctx.plan.probe, (p) =>
+        closedLoop(target, { runId: `${runId}-after`, conversations: ctx.plan.probe, messages: 3 }, p),
+      );
+    } finally {
+      await ctx.world.stopStack();
+      await ctx.world.startStack();
+    }
+  },
+};
+
+/** Sends one more message to `count` conversations spread over the `total` opened under `runId`. */
+async function probe(target: Target, runId: string, count: number, total: number, progress: Progress): Promise<LoadResult> {
+  const started = performance.now();
+  const result: LoadResult = { turns: [], errors: [], wallMs: 0 };
+  const step = Math.max(1, Math.floor(total / count));
+  await Promise.all(
+    Array.from({ length: count }, async (_, n) => {
+      const id = `${runId}-c${n * step}`;
+      const at = performance.now() - started;
+      try {
+        result.turns.push({ ...(await target.turn(id, `${id}-probe`, 'Still there?', false)), at, index: 1 });
+      } catch (error) {
+        result.errors.push(`${id}: ${(error as Error).message}`);
+      }
+      progress(result.turns.length, result.errors.length);
+    }),
+  );
+  result.wallMs = performance.now() - started;
+  return result;
+}
+
+async function bothTargets(ctx: BenchContext, run: (target: Target) => Promise<void>): Promise<void> {
+  await run(engineTarget(ctx.world.api));
+  const floor = await floorTarget({ temporalAddress: ctx.world.temporalAddress, redisUrl: ctx.world.redisUrl, taskQueue: ctx.world.floorTaskQueue });
+  try {
+    await run(floor);
+  } finally {
+    await floor.close();
+  }
+}
+
+async function measure(
+  ctx: BenchContext,
+  target: Target,
+  scenario: string,
+  description: string,
+  conversations: number,
+  load: (progress: Progress) => Promise<LoadResult>,
+): Promise<ScenarioResult & { readonly turnLatencies: number[] }> {
+  const watch = watchProcesses(() => ctx.world.pids());
+  const outcome = await load(ctx.progress(`${scenario} (${target.name})`));
+  const processes = watch.stop();
+  const latencies = outcome.turns.map((t) => t.latencyMs);
+  const firstTokens = outcome.turns.flatMap((t) => (t.firstTokenMs === undefined ? [] : [t.firstTokenMs]));
+  const round = (stats: LatencyStats): LatencyStats => Object.fromEntries(
+    Object.entries(stats).map(([k, v]) => [k, v === null ? null : Math.round(v)]),
+  ) as unknown as LatencyStats;
+  const result: ScenarioResult = {
+    scenario,
+    target: target.name,
+    description,
+    conversations,
+    turns: outcome.turns.length,
+    errors: outcome.errors.length,
+    errorSamples: outcome.errors.slice(0, 5),
+    turnsPerSecond: Math.round((outcome.turns.length / (outcome.wallMs / 1000)) * 10) / 10,
+    latency: round(latencyStats(latencies)),
+    ...(firstTokens.length > 0 ? { firstToken: round(latencyStats(firstTokens)) } : {}),
+    ...(target.name !== 'model' && ctx.modelMs !== undefined
+      ? { overhead: round(latencyStats(latencies.map((l) => l - ctx.modelMs!))) }
+      : {}),
+    processes: processes.filter((p) => (target.name === 'floor' ? p.name !== 'api' && !p.name.startsWith('worker') : p.name !== 'floor-worker')),
+  };
+  ctx.record(result);
+  // In send order: the long scenario compares early and late turns.
+  const turnLatencies = [...outcome.turns].sort((a, b) => a.at - b.at).map((t) => t.latencyMs);
+  // Not enumerable: the report's JSON keeps the statistics, not every turn.
+  return Object.defineProperty(result, 'turnLatencies', { value: turnLatencies }) as ScenarioResult & { turnLatencies: number[] };
+}

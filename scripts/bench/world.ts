@@ -1,0 +1,114 @@
+/**
+ * The bench's own stack, set up the way `npm start` runs it: a Temporal dev server on a fresh SQLite file with
+ * npm start's settings (scripts/temporal-dev-server.ts), a Redis of its own, the archive in a directory, the
+ * worker and API processes of scripts/stack.ts. Beside it: a local OpenAI-compatible model that answers at once,
+ * and the raw-Temporal floor's worker, on the same server.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { searchAttributes } from '../../lib/search-attributes';
+import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
+import { freePorts } from '../../test/support/ports';
+import { spawnChild, type ChildHandle } from '../child-process';
+import { findTemporalCli } from '../provision';
+import { startRedisServer } from '../redis-server';
+import { startStack, type StackHandle } from '../stack';
+import { startDevServer } from '../temporal-dev-server';
+
+export interface World {
+  api: string;
+  temporalAddress: string;
+  redisUrl: string;
+  floorTaskQueue: string;
+  model: OpenAiServer;
+  stack(): StackHandle;
+  /** Stops workers and API (the server, Redis and the archive stay). */
+  stopStack(): Promise<void>;
+  /** Starts workers and API again, with `env` laid over the bench's settings. */
+  startStack(env?: Record<string, string>): Promise<void>;
+  /** Pids of the processes whose resources the bench reports, by name. */
+  pids(): Record<string, number | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  dir: string;
+  workers: number;
+  log: (line: string) => void;
+}
+
+export const benchAnswer = 'A short answer, the same every time, from a model that takes no time at all.';
+const graceMs = 15_000;
+
+export async function startWorld(options: WorldOptions): Promise<World> {
+  const { dir, log } = options;
+  const [temporalPort, redisPort, apiPort] = (await freePorts(3)) as [number, number, number];
+  const stoppers: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const cli = await findTemporalCli({ log });
+    const [temporal, redis] = await Promise.all([
+      startDevServer({ cli, port: temporalPort, dbFile: join(dir, 'temporal.db'), searchAttributes, log }),
+      startRedisServer({ port: redisPort, log }),
+    ]);
+    stoppers.push(() => temporal.child.stop(graceMs), () => redis.child.stop(graceMs));
+    const model = await startOpenAiServer({ answer: () => benchAnswer });
+    stoppers.push(() => model.close());
+    const modelFile = join(dir, 'model.yaml');
+    writeFileSync(modelFile, stringify({ providers: [{ name: 'local', type: 'openai-compatible', endpoint: model.url, model: 'bench-model' }] }));
+
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: temporal.address,
+      REDIS_URL: redis.url,
+      MODEL_CONFIG: modelFile,
+      DATA_DIR: dir,
+      LOG_LEVEL: 'warn',
+      // Telegram stays off whatever the caller's environment says.
+      TELEGRAM_BOT_TOKEN: '',
+      TELEGRAM_BOT_TOKEN_FILE: '',
+    };
+    let stack: StackHandle | undefined;
+    const startApps = async (extra: Record<string, string> = {}) => {
+      stack = await startStack({ devServer: false, port: apiPort, workers: options.workers, log, env: { ...env, ...extra } });
+    };
+    await startApps();
+    stoppers.push(() => stack?.stop() ?? Promise.resolve());
+
+    const floorTaskQueue = 'bench-floor';
+    const floor: ChildHandle = spawnChild('floor-worker', process.execPath, ['--import', 'tsx', 'scripts/bench/floor/worker.ts'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, REDIS_URL: redis.url, FLOOR_TASK_QUEUE: floorTaskQueue, FLOOR_MODEL_URL: model.url, FLOOR_MODEL: 'bench-model' },
+      log,
+    });
+    stoppers.push(() => floor.stop(graceMs));
+
+    return {
+      api: `http://127.0.0.1:${apiPort}`,
+      temporalAddress: temporal.address,
+      redisUrl: redis.url,
+      floorTaskQueue,
+      model,
+      stack: () => stack!,
+      async stopStack() {
+        await stack?.stop();
+        stack = undefined;
+      },
+      startStack: startApps,
+      pids() {
+        const workers = stack?.workerPids() ?? [];
+        return {
+          ...Object.fromEntries(Array.from({ length: options.workers }, (_, i) => [`worker-${i + 1}`, workers[i]])),
+          api: stack?.apiPid(),
+          temporal: temporal.child.process.pid,
+          'floor-worker': floor.process.pid,
+        };
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
