@@ -2,21 +2,49 @@
  * Activities that keep a conversation's context and transcript: the hot snapshot in Redis and the
  * archived transcript segments (S3 or a directory).
  */
-import type { ContextSnapshot, TextRef } from '../workflows/messages';
+import type { Logger } from '../lib/logger';
+import { newestContext, type ContextSnapshot, type TextRef } from '../workflows/messages';
 import type { ConversationCache, LargeTexts, TranscriptSegment, TranscriptStore } from './ports';
 
-export function createContextActivities(deps: { cache: ConversationCache; transcripts: TranscriptStore; texts: LargeTexts }) {
-  const { cache, transcripts, texts } = deps;
+export function createContextActivities(deps: { cache: ConversationCache; transcripts: TranscriptStore; texts: LargeTexts; logger: Logger }) {
+  const { cache, transcripts, texts, logger } = deps;
   return {
+    /**
+     * The context a conversation's first run starts from: the newer of the Redis snapshot and the archive's last
+     * context (a snapshot save can fail after the archive write succeeded; a stale one would reuse turn numbers).
+     * With a snapshot, a failing archive is logged and skipped; without one, only the archive can tell a new
+     * conversation from one Redis forgot, so its failure fails the activity (and the retry policy waits it out).
+     */
+    async restoreContext(conversationId: string): Promise<ContextSnapshot | null> {
+      const cached = await cache.loadContext(conversationId).catch((error: unknown) => {
+        logger.warn({ err: error, conversationId }, 'reading the context snapshot from Redis failed; asking the archive');
+        return null;
+      });
+      const archived = cached
+        ? await transcripts.latestContext(conversationId).catch((error: unknown) => {
+          logger.warn({ err: error, conversationId }, 'reading the archived context failed; restoring the Redis snapshot');
+          return null;
+        })
+        : await transcripts.latestContext(conversationId);
+      return newestContext(cached, archived);
+    },
     async saveContext(conversationId: string, snapshot: ContextSnapshot): Promise<void> {
       await cache.saveContext(conversationId, snapshot);
     },
     async loadContext(conversationId: string): Promise<ContextSnapshot | null> {
       return cache.loadContext(conversationId);
     },
-    /** Writes one segment; the key depends only on its first turn, so a retried write replaces itself. */
-    async archiveTurns(segment: TranscriptSegment): Promise<void> {
+    /**
+     * Writes one segment; the key depends only on its first turn, so a retried write replaces itself. With
+     * `saveContext` (an idle close) the segment's context goes to Redis as well.
+     */
+    async archiveTurns(segment: TranscriptSegment, options: { saveContext?: boolean } = {}): Promise<void> {
       await transcripts.writeSegment(segment);
+      if (!options.saveContext) return;
+      // Best effort: restore falls back to the segment just written, which holds the same context.
+      await cache.saveContext(segment.conversationId, segment.context).catch((error: unknown) => {
+        logger.warn({ err: error, conversationId: segment.conversationId }, 'saving the context to Redis failed; the archive holds it');
+      });
     },
     async loadArchivedContext(conversationId: string): Promise<ContextSnapshot | null> {
       return transcripts.latestContext(conversationId);
@@ -30,3 +58,4 @@ export function createContextActivities(deps: { cache: ConversationCache; transc
     },
   };
 }
+

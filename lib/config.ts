@@ -85,7 +85,8 @@ const schema = z.strictObject({
     contextTokenBudget: count.default(3000),
     summaryMaxTokens: count.default(400),
     idleTimeout: duration.prefault('30m'),
-    maxTurnsPerRun: count.default(500),
+    /** Short runs replay fast when a worker has to rebuild a conversation it evicted from its cache. */
+    maxTurnsPerRun: count.default(100),
     /** The server caps a run at 10,000 signals; continue-as-new well before. */
     maxSignalsPerRun: count.max(9000).default(2000),
     dedupeWindow: count.default(1000),
@@ -137,9 +138,10 @@ const schema = z.strictObject({
     workflowBundlePath: z.string().min(1).optional(),
     /**
      * Conversations a worker keeps in memory between turns; the others replay their (short) history when a message
-     * comes. Bounds the worker's memory: about 0.1 MB each on top of ~200 MB (see workers/main.ts).
+     * comes. Bounds the worker's memory: about 0.4 MB each on top of ~240 MB (measured by `npm run bench`), so the
+     * default keeps a worker near 300 MB. Raise it to the number of conversations a worker serves at the same time.
      */
-    maxCachedWorkflows: count.default(1000),
+    maxCachedWorkflows: count.default(150),
   }).prefault({}),
 });
 

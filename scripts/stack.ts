@@ -21,6 +21,7 @@ import { findTemporalCli } from './provision';
 import { redisProblem, startRedisServer } from './redis-server';
 import { defaultRestartPolicy, SupervisedProcess, type RestartPolicy } from './supervised-process';
 import { ensureSearchAttributes, startDevServer } from './temporal-dev-server';
+import { workersPolling } from './worker-pollers';
 import { httpOk, waitUntil } from './wait-until';
 
 export interface StackOptions {
@@ -191,6 +192,13 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       signal,
       failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [api] lines above` : undefined),
     });
+    // Ready means a message is answered: every worker polls (it loads the workflow bundle after it started).
+    const workers = apps.filter((app) => app.name.startsWith('worker-'));
+    await waitUntil(`${workers.length} worker(s) polling ${config.temporal.taskQueue}`, () => workersPolling(config, workerPids(workers)), {
+      timeoutMs: readyTimeoutMs,
+      signal,
+      failFast: () => workers.map((w) => w.lastExit && `${w.name} exited (${describeExit(w.lastExit)})`).find(Boolean) || undefined,
+    });
   } catch (error) {
     await stop();
     throw error;
@@ -206,12 +214,16 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
       ...(config.telegram.token ? { telegram: config.telegram.webhook.url ?? 'long polling' } : {}),
     },
-    workerPids: () => workers.map((w) => w.pid()).filter((pid): pid is number => pid !== undefined),
+    workerPids: () => workerPids(workers),
     apiPid: () => apps.find((app) => app.name === 'api')?.pid(),
     workerRestarts: () => workers.reduce((sum, w) => sum + w.exits, 0),
     stop: () => stop(),
     stopped,
   };
+}
+
+function workerPids(workers: readonly SupervisedProcess[]): number[] {
+  return workers.map((w) => w.pid()).filter((pid): pid is number => pid !== undefined);
 }
 
 /** The bundler reports progress at info; only its warnings and errors are worth a line here. */

@@ -160,8 +160,8 @@ describe('texts carried by reference', () => {
     expect(history[1].text).toBe(long);
     const sizes = await payloadSizes(engine.temporal, engine.workflowId(clientId));
     expect(Buffer.byteLength(long)).toBeGreaterThan(inlineTextMaxBytes);
+    // The model activity publishes the whole reply itself; Temporal carries only the reference.
     expect(sizes.largest.get('generateReply result')).toBeLessThan(2_000);
-    expect(sizes.largest.get('deliverReply input')).toBeLessThan(2_000);
   });
 });
 

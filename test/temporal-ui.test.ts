@@ -64,13 +64,14 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
       temporalAddress: temporal.address,
       archive: 'directory',
       env: { PORT: String(apiPort), ENCRYPTION_KEYS: generateKeySpec('ui') },
-      app: { codec: { cors_origins: [uiUrl, `http://localhost:${uiPort}`] } },
+      // Search attributes of a busy conversation are written once a minute by default: once a second here.
+      app: { codec: { cors_origins: [uiUrl, `http://localhost:${uiPort}`] }, conversation: { search_attribute_refresh: '1s' } },
     });
     const response = await engine.post('/api/v1/chat', { conversationId, text: userText }, { 'x-user-id': user });
     expect(response.status).toBe(200);
     expect((await response.json()).reply.text).toContain(marker);
     // The list shows what visibility holds: wait for the status the turn ends with, so the screenshot does too.
-    const settled = `WorkflowId = "${workflowId}" AND ChatStatus = "waiting"`;
+    const settled = `WorkflowId = "${workflowId}" AND ChatStatus = "waiting" AND ChatTurns = 1`;
     await eventually(async () => (await engine!.temporal.workflow.count(settled)).count === 1, { what: settled });
 
     browser = await launchChromium({ viewport: { width: 1280, height: 800 }, log });

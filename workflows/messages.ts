@@ -96,6 +96,12 @@ export interface ContextSnapshot {
   savedAt: string;
 }
 
+/** The snapshot with more turns (the later one on a tie); null when there is none. */
+export function newestContext(...snapshots: (ContextSnapshot | null | undefined)[]): ContextSnapshot | null {
+  const present = snapshots.filter((s): s is ContextSnapshot => !!s);
+  return present.sort((a, b) => b.turnCount - a.turnCount || b.savedAt.localeCompare(a.savedAt))[0] ?? null;
+}
+
 /** Something waiting in a conversation's inbox, in arrival order. */
 export type InboxItem = { kind: 'message'; message: InboundMessage } | { kind: 'reset'; requestId: string };
 

@@ -6,7 +6,7 @@
  * waiting) they cost a third of the engine's throughput. So while a conversation is busy they are throttled: a
  * turn that starts within `refreshMs` of the last write writes nothing, and the conversation writes what it owes
  * once `refreshMs` has passed (the workflow waits for that, see refreshDueAt). A turn that was shown as thinking
- * is always shown as finished, and closing and closed are written at once. The details panel is always current.
+ * is always shown as finished, and closed is written at once. The details panel is always current.
  *
  * Upserting search attributes records commands, so it sits behind patches: histories recorded before either
  * existed replay without them.
@@ -20,11 +20,19 @@ type Status = ConversationState['status'] | 'closed';
 /** How often a busy conversation's search attributes are written at most, when its settings do not say. */
 export const defaultRefreshMs = 60_000;
 
-export class OperatorView {
-  private shown: { status: Status; turns: number; atMs: number } | undefined;
+/** What the search attributes say, and when they were written. */
+export interface ShownAttributes {
+  status: Status;
+  turns: number;
+  atMs: number;
+}
 
-  /** @param refreshMs undefined: write on every change, as runs recorded before throttling did. */
-  constructor(private readonly refreshMs: number | undefined) {}
+export class OperatorView {
+  /**
+   * @param refreshMs undefined: write on every change, as runs recorded before throttling did.
+   * @param shown what the run starts with: the edge sets them at start, continue-as-new carries them over.
+   */
+  constructor(private readonly refreshMs: number | undefined, private shown?: ShownAttributes) {}
 
   /** Shows the conversation's current state; `closed` is the status an idle-closed conversation keeps. */
   show(state: ConversationState, status: Status = state.status): void {
@@ -59,8 +67,9 @@ export class OperatorView {
     const { shown } = this;
     if (!shown) return true;
     if (shown.status === status && shown.turns === turns) return false;
-    // Thinking → waiting always shows: a finished turn must not stay listed as thinking.
-    const throttled = (status === 'thinking' || status === 'waiting') && shown.status === 'waiting';
+    // Thinking → waiting always shows: a finished turn must not stay listed as thinking. Closing lasts a moment
+    // (closed follows at once): not worth a write of its own.
+    const throttled = (status === 'thinking' || status === 'waiting' || status === 'closing') && shown.status === 'waiting';
     return !throttled || Date.now() - shown.atMs >= this.refreshMs!;
   }
 }

@@ -19,6 +19,7 @@ const usage = `npm run bench -- [options]
   --workers N        worker processes (default 1, as npm start)
   --sweep 1,10,50    conversation counts of the concurrency sweep (default: the plan's)
   --seconds S        how long each step of the sweep runs (default: 30, quick 5)
+  --open 2000,10000  how many conversations the open scenario opens, in steps (default: the plan's)
   --out DIR          where bench.json, bench.html and the processes' log go (default data/bench/<time>)`;
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     sweep: { type: 'string' },
     seconds: { type: 'string' },
+    open: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -40,18 +42,20 @@ const only = (values.only?.split(',') ?? [...scenarioNames]) as ScenarioName[];
 const unknown = only.filter((name) => !scenarioNames.includes(name));
 const workers = Number(values.workers);
 const sweep = values.sweep?.split(',').map(Number);
+const open = values.open?.split(',').map(Number);
 const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
 const positive = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n > 0);
 const problem = unknown.length > 0 ? `unknown scenario: ${unknown.join(', ')}`
   : !positive(workers) ? '--workers takes a positive integer'
   : !(sweep ?? []).every(positive) ? '--sweep takes positive integers separated by commas'
+  : !(open ?? []).every(positive) ? '--open takes positive integers separated by commas'
   : !positive(seconds) ? '--seconds takes a positive integer' : undefined;
 if (problem) {
   console.error(`${problem}\n\n${usage}`);
   process.exit(2);
 }
 const basePlan = values.quick ? quickPlan : fullPlan;
-const plan = { ...basePlan, ...(sweep ? { sweep } : {}), ...(seconds ? { sweepMs: seconds * 1000 } : {}) };
+const plan = { ...basePlan, ...(sweep ? { sweep } : {}), ...(open ? { open } : {}), ...(seconds ? { sweepMs: seconds * 1000 } : {}) };
 
 const startedAt = new Date().toISOString();
 const dir = values.out ?? join('data', 'bench', startedAt.replace(/[:.]/g, '-'));

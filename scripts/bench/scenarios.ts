@@ -31,6 +31,8 @@ export interface ScenarioResult {
 }
 
 export interface Plan {
+  /** How long the model alone is measured, at each of 1 and 50 conversations. */
+  modelMs: number;
   singleTurns: number;
   sweep: number[];
   sweepMs: number;
@@ -43,6 +45,7 @@ export interface Plan {
 }
 
 export const fullPlan: Plan = {
+  modelMs: 10_000,
   singleTurns: 200,
   sweep: [1, 10, 50, 200, 500],
   sweepMs: 30_000,
@@ -55,15 +58,16 @@ export const fullPlan: Plan = {
 };
 
 export const quickPlan: Plan = {
+  modelMs: 3_000,
   singleTurns: 20,
   sweep: [10, 50],
   sweepMs: 5_000,
-  open: [200],
+  open: [100],
   openConcurrency: 50,
   probe: 10,
-  soak: { conversations: 50, everyMs: 2_000, durationMs: 12_000 },
-  longTurns: 40,
-  restart: { conversations: 100, idleTimeoutMs: 10_000 },
+  soak: { conversations: 20, everyMs: 2_000, durationMs: 8_000 },
+  longTurns: 30,
+  restart: { conversations: 50, idleTimeoutMs: 5_000 },
 };
 
 export const scenarioNames = ['model', 'single', 'sweep', 'open', 'soak', 'long', 'restart'] as const;
@@ -88,7 +92,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
     const target = modelTarget(ctx.world.model.url);
     for (const conversations of [1, 50]) {
       const result = await measure(ctx, target, `model-${conversations}`, 'the model server alone', conversations, (p) =>
-        closedLoop(target, { runId: ctx.runId, conversations, durationMs: 5_000 }, p),
+        closedLoop(target, { runId: ctx.runId, conversations, durationMs: ctx.plan.modelMs }, p),
       );
       if (conversations === 1) ctx.modelMs = result.latency.p50 ?? 0;
     }
