@@ -12,7 +12,7 @@ import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
 import { createLogger } from '../lib/logger';
-import { createRedis, pingRedis } from '../lib/redis';
+import { connectRedis, pingRedis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { runAsMain } from '../lib/run-as-main';
 import { OverflowCodec } from '../lib/payload-overflow';
@@ -36,7 +36,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
-  const redis = createRedis(config.redis.url, { connectionName: 'api', logger });
+  const redis = connectRedis(config.redis, { connectionName: 'api', logger });
   const blobs = createBlobStore(config);
   // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));

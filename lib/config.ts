@@ -59,6 +59,14 @@ const schema = z.strictObject({
   redis: z.strictObject({
     url: z.string().min(1).default('redis://127.0.0.1:6379'),
     keyPrefix: z.string().default('aac:'),
+    /**
+     * Redis Cluster: `host:port` of some of its nodes (the rest are discovered); then `url` only lends its
+     * credentials. A conversation's keys share a hash tag, so its scripts and transactions stay in one slot.
+     */
+    clusterNodes: z.preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').map((node) => node.trim()).filter(Boolean) : value),
+      z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'use host:port')).default([]),
+    ),
   }).prefault({}),
   archive: z.strictObject({
     /** Used when no S3 bucket is configured; default `<stack.dataDir>/archive`. */
@@ -138,10 +146,11 @@ const schema = z.strictObject({
     workflowBundlePath: z.string().min(1).optional(),
     /**
      * Conversations a worker keeps in memory between turns; the others replay their (short) history when a message
-     * comes. Bounds the worker's memory: about 0.4 MB each on top of ~240 MB (measured by `npm run bench`), so the
-     * default keeps a worker near 300 MB. Raise it to the number of conversations a worker serves at the same time.
+     * comes. Bounds the worker's memory: about 0.4 MB each on top of ~240 MB (measured by `npm run bench`). Keep it
+     * above the number of conversations a worker serves at the same time: below that they evict each other and turns
+     * stall for seconds (the default serves the seed's 200; 150 keeps a worker near 300 MB).
      */
-    maxCachedWorkflows: count.default(150),
+    maxCachedWorkflows: count.default(250),
   }).prefault({}),
 });
 
@@ -173,6 +182,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   TEMPORAL_TLS_SERVER_NAME: 'temporal.tls.serverName',
   REDIS_URL: 'redis.url',
   REDIS_KEY_PREFIX: 'redis.keyPrefix',
+  REDIS_CLUSTER_NODES: 'redis.clusterNodes',
   ARCHIVE_DIR: 'archive.dir',
   S3_ENDPOINT: 'archive.s3.endpoint',
   S3_BUCKET: 'archive.s3.bucket',

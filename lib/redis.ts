@@ -1,7 +1,7 @@
 /**
  * Redis clients tuned for a service that must answer "unavailable" rather than hang when Redis is down.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { UnavailableError } from './errors';
 import { withTimeout } from './with-timeout';
 import type { Logger } from './logger';
@@ -29,7 +29,38 @@ export interface RedisClientOptions {
  * await pingRedis(redis);
  */
 export function createRedis(url: string, options: RedisClientOptions = {}): Redis {
-  const redis = new Redis(url, {
+  const redis = new Redis(url, clientOptions(options));
+  logErrors(redis, options);
+  return redis;
+}
+
+/**
+ * A client for the configured Redis: a single server (`url`), or a Redis Cluster when `clusterNodes` names some of
+ * its nodes (credentials from `url`). Typed as a single server's client: every command this project sends works on
+ * both, because each multi-key script or transaction names keys of one hash tag.
+ * @example const redis = connectRedis(config.redis, { connectionName: 'worker', logger });
+ */
+export function connectRedis(target: { url: string; clusterNodes: readonly string[] }, options: RedisClientOptions = {}): Redis {
+  if (target.clusterNodes.length === 0) return createRedis(target.url, options);
+  const { username, password } = new URL(target.url);
+  const cluster = new Cluster(
+    target.clusterNodes.map((node) => {
+      const [host, port] = node.split(':');
+      return { host: host!, port: Number(port) };
+    }),
+    {
+      redisOptions: { ...clientOptions(options), ...(username ? { username } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) },
+      // As for a single server: queue commands through a brief reconnect, never wait long between tries.
+      enableOfflineQueue: true,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    },
+  );
+  logErrors(cluster, options);
+  return cluster as unknown as Redis;
+}
+
+function clientOptions(options: RedisClientOptions): RedisOptions {
+  return {
     connectTimeout: options.connectTimeoutMs ?? 5000,
     // The default (20 reconnects) keeps a request waiting for a minute or more while Redis is down; one reconnect
     // is enough to ride out a failover blip, and then the caller gets an error it can turn into a 503.
@@ -42,9 +73,7 @@ export function createRedis(url: string, options: RedisClientOptions = {}): Redi
     // Keep reconnecting forever (the app recovers on its own when Redis is back), but never wait long between tries.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
-  });
-  logErrors(redis, options.logger);
-  return redis;
+  };
 }
 
 /**
@@ -56,8 +85,12 @@ export function createRedis(url: string, options: RedisClientOptions = {}): Redi
  * give up `BLOCK` + 100 ms after the server should have answered, so a dead socket cannot hold a reader forever.
  */
 export function duplicateForBlocking(redis: Redis, logger?: Logger): Redis {
-  const connection = redis.duplicate({ commandTimeout: undefined, blockingTimeout: 60_000 });
-  logErrors(connection, logger);
+  const blocking = { commandTimeout: undefined, blockingTimeout: 60_000 };
+  const client: unknown = redis;
+  const connection = client instanceof Cluster
+    ? (client.duplicate([], { redisOptions: { ...client.options.redisOptions, ...blocking } }) as unknown as Redis)
+    : redis.duplicate(blocking);
+  logErrors(connection, { logger, connectionName: redis.options?.connectionName });
   return connection;
 }
 
@@ -73,14 +106,14 @@ export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
   }
 }
 
-function logErrors(redis: Redis, logger: Logger | undefined): void {
+function logErrors(redis: Redis | Cluster, { logger, connectionName }: Pick<RedisClientOptions, 'logger' | 'connectionName'>): void {
   let outage = false;
   redis.on('ready', () => {
-    if (outage) logger?.info({ connectionName: redis.options.connectionName }, 'redis connection restored');
+    if (outage) logger?.info({ connectionName }, 'redis connection restored');
     outage = false;
   });
   redis.on('error', (error: Error) => {
-    const fields = { err: error, connectionName: redis.options.connectionName };
+    const fields = { err: error, connectionName };
     if (outage) logger?.debug(fields, 'redis connection error');
     else logger?.warn(fields, 'redis connection error');
     outage = true;

@@ -137,7 +137,8 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     // Only a local address, and only when nobody chose one: a remote Redis that is down is an outage to report.
     const redisUrl = new URL(config.redis.url);
     const local = ['127.0.0.1', 'localhost', '[::1]'].includes(redisUrl.hostname);
-    const redisDown = env.REDIS_URL || !local ? undefined : await redisProblem(config.redis.url);
+    const chosen = env.REDIS_URL || config.redis.clusterNodes.length > 0;
+    const redisDown = chosen || !local ? undefined : await redisProblem(config.redis.url);
     if (redisDown) {
       const dir = join(config.stack.dataDir, 'redis');
       log(`[stack] no Redis at ${config.redis.url} (${redisDown}); starting redis-server with its data in ${dir}`);

@@ -14,7 +14,7 @@ import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { createLogger, type Logger } from '../lib/logger';
-import { createRedis, type Redis } from '../lib/redis';
+import { connectRedis, type Redis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { OverflowCodec } from '../lib/payload-overflow';
 import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
@@ -44,7 +44,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   }
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
-  const redis = createRedis(config.redis.url, { connectionName: 'worker', logger });
+  const redis = connectRedis(config.redis, { connectionName: 'worker', logger });
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));

@@ -4,14 +4,13 @@
  * because of a timing.
  * @example npm run bench -- --quick
  */
-import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compare, writeReport, type BenchReport } from './report';
 import { fullPlan, quickPlan, scenarioNames, scenarios, type BenchContext, type ScenarioName, type ScenarioResult } from './scenarios';
-import { startWorld } from './world';
+import { startWorld, type World } from './world';
 
 const usage = `npm run bench -- [options]
   --quick            the same scenarios, small (under two minutes; what CI runs)
@@ -61,12 +60,17 @@ const startedAt = new Date().toISOString();
 const dir = values.out ?? join('data', 'bench', startedAt.replace(/[:.]/g, '-'));
 const processLog = createWriteStream(join(await ensureDir(dir), 'processes.log'));
 const say = (line: string) => console.log(line);
-const interrupt = new AbortController();
-setMaxListeners(0, interrupt.signal);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+let world: World | undefined;
+// Ctrl-C: stop every process the bench started and keep the report of the scenarios that finished.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`[bench] ${signal}: stopping`);
+    void (world?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 
 say(`[bench] ${values.quick ? 'quick' : 'full'} run of ${only.join(', ')}; ${workers} worker(s); output in ${dir}`);
-const world = await startWorld({ dir, workers, log: (line) => processLog.write(`${line}\n`) });
+world = await startWorld({ dir, workers, log: (line) => processLog.write(`${line}\n`) });
 const results: ScenarioResult[] = [];
 const report = (): BenchReport => ({
   startedAt,
@@ -105,7 +109,6 @@ const ctx: BenchContext = {
 let failure: unknown;
 try {
   for (const name of only) {
-    if (interrupt.signal.aborted) break;
     say(`[bench] scenario ${name}`);
     await scenarios[name](ctx);
   }
@@ -122,7 +125,7 @@ say(`[bench] report: ${files.html}`);
 if (failure) say(`[bench] FAILED: ${(failure as Error).message}; the processes' output is in ${join(dir, 'processes.log')}`);
 else if (errors > 0) say(`[bench] FAILED: ${errors} turns failed (see errorSamples in ${files.json})`);
 else say('[bench] done: no errors');
-process.exit(failure || errors > 0 ? 1 : interrupt.signal.aborted ? 130 : 0);
+process.exit(failure || errors > 0 ? 1 : 0);
 
 async function ensureDir(path: string): Promise<string> {
   const { mkdir } = await import('node:fs/promises');

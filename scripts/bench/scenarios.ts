@@ -150,9 +150,10 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
     );
     // Turn 1 starts the workflow; turns 2–11 against the last ten say whether a turn's cost grows with length.
     const ordered = result.turnLatencies;
+    const p50 = (latencies: number[]) => Math.round(latencyStats(latencies).p50 ?? NaN);
     result.extra = {
-      'turns 2–11 p50 ms': latencyStats(ordered.slice(1, 11)).p50,
-      [`turns ${turns - 9}–${turns} p50 ms`]: latencyStats(ordered.slice(-10)).p50,
+      'turns 2–11 p50 ms': p50(ordered.slice(1, 11)),
+      [`turns ${turns - 9}–${turns} p50 ms`]: p50(ordered.slice(-10)),
     };
   },
 
