@@ -99,8 +99,11 @@ const schema = z.strictObject({
     maxSignalsPerRun: count.max(9000).default(2000),
     dedupeWindow: count.default(1000),
     archiveEveryTurns: count.default(20),
-    /** While a conversation is busy, its search attributes (status, turns, last active) are refreshed at most this often. */
-    searchAttributeRefresh: duration.prefault('1m'),
+    /**
+     * While a conversation is busy, its search attributes (status, turns, last active) are written at most this
+     * often; once it has been quiet this long, its archive and Redis context are brought up to date (a checkpoint).
+     */
+    quietPeriod: duration.prefault('1m'),
     /** Messages a conversation may have waiting for their reply; the edges refuse more (HTTP 429). */
     maxQueuedMessages: count.default(100),
     /** Bytes of text (UTF-8) those waiting messages may hold together. */
@@ -298,7 +301,7 @@ export function conversationSettings(config: AppConfig): ConversationSettings {
     maxSignalsPerRun: c.maxSignalsPerRun,
     dedupeWindow: c.dedupeWindow,
     archiveEveryTurns: c.archiveEveryTurns,
-    searchAttributeRefreshMs: c.searchAttributeRefresh,
+    quietPeriodMs: c.quietPeriod,
   };
 }
 

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import proto from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apologyText } from '../workflows/conversation';
 import { messageSignal, searchAttributeKeys } from '../workflows/messages';
@@ -212,5 +213,28 @@ describe('idle close and restore', () => {
       'which fruit?',
     ]);
     expect((await suite.snapshot()).counters.messagesReceived).toBe(2);
+  });
+});
+
+describe('quiet checkpoint', () => {
+  const suite = conversationSuite('quiet', { idle_timeout: '5s', quiet_period: '1s' }, { archive: 'directory' });
+
+  it('when a conversation has been quiet for the quiet period then its context is saved, and its idle close writes nothing', async () => {
+    await suite.chat('remember the word kiwi');
+    const key = `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
+    // Saved while the run is still open, seconds before its idle close.
+    await eventually(async () => (await suite.engine.redis.exists(key)) === 1 || undefined, { what: 'the checkpoint' });
+    expect((await suite.handle().describe()).status.name).toBe('RUNNING');
+    await eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
+
+    const { EventType } = proto.temporal.api.enums.v1;
+    const types = ((await suite.handle().fetchHistory()).events ?? []).map((e) => e.eventType);
+    const idleTimerFired = types.lastIndexOf(EventType.EVENT_TYPE_TIMER_FIRED);
+    expect(idleTimerFired).toBeGreaterThan(0);
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length).toBeGreaterThan(1);
+    // After the idle timer fired: no activity, only the close.
+    expect(types.slice(idleTimerFired).filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toEqual([]);
+    await suite.chat('which fruit?');
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word kiwi');
   });
 });

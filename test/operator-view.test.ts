@@ -17,7 +17,7 @@ describe('conversations in the Temporal UI', () => {
   const alice = { 'x-user-id': user };
   beforeAll(async () => {
     // Refreshed every second here (a minute by default), so the throttled attributes catch up within the test.
-    engine = await startEngine({ app: { conversation: { idle_timeout: '3s', search_attribute_refresh: '1s' } } });
+    engine = await startEngine({ app: { conversation: { idle_timeout: '3s', quiet_period: '1s' } } });
   });
   afterAll(async () => {
     await engine?.stop();
@@ -55,7 +55,7 @@ describe('conversations in the Temporal UI', () => {
   });
 
   it('when a user chats quickly then search attributes are written less often than turns and catch up once it is quiet', async () => {
-    const turns = 8;
+    const turns = 16;
     for (let i = 0; i < turns; i++) {
       expect((await engine.post('/api/v1/chat', { conversationId: 'busy', text: `quick ${i}` }, alice)).status).toBe(200);
     }

@@ -65,7 +65,7 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
       archive: 'directory',
       env: { PORT: String(apiPort), ENCRYPTION_KEYS: generateKeySpec('ui') },
       // Search attributes of a busy conversation are written once a minute by default: once a second here.
-      app: { codec: { cors_origins: [uiUrl, `http://localhost:${uiPort}`] }, conversation: { search_attribute_refresh: '1s' } },
+      app: { codec: { cors_origins: [uiUrl, `http://localhost:${uiPort}`] }, conversation: { quiet_period: '1s' } },
     });
     const response = await engine.post('/api/v1/chat', { conversationId, text: userText }, { 'x-user-id': user });
     expect(response.status).toBe(200);

@@ -22,7 +22,7 @@ import type { Activities } from '../activities';
 import type { TelegramReplyActivities } from '../activities/telegram-replies';
 import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
 import { ConversationState } from './conversation-state';
-import { defaultRefreshMs, OperatorView } from './operator-view';
+import { defaultQuietPeriodMs, OperatorView } from './operator-view';
 import type { ConversationInput, InboundMessage, Reply, StashedState, TextRef, Turn } from './messages';
 import { messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
 import { encodedBytes } from './payload-budget';
@@ -48,10 +48,17 @@ export async function conversation(input: ConversationInput): Promise<void> {
   // Before any other command: runs recorded before the byte budget replay without it (see ConversationState).
   const budgeted = patched('payload-budget');
   const state = new ConversationState(settings, input.carried, budgeted);
+  const quietPeriodMs = settings.quietPeriodMs ?? defaultQuietPeriodMs;
   // The edge starts a run with status waiting and no turns; a continued run inherits what the last one wrote.
   const view = patched('throttled-search-attributes')
-    ? new OperatorView(settings.searchAttributeRefreshMs ?? defaultRefreshMs, { status: 'waiting', turns: input.carried?.turnCount ?? 0, atMs: Date.now() })
+    ? new OperatorView(quietPeriodMs, { status: 'waiting', turns: input.carried?.turnCount ?? 0, atMs: Date.now() })
     : new OperatorView(undefined);
+  // A conversation quiet for a while is checkpointed (archive and Redis context up to date), so that its idle close
+  // writes nothing: after downtime, thousands of closes are due at once. Runs recorded before write at the close.
+  const checkpoints = patched('quiet-checkpoint');
+  /** When the next checkpoint is due; undefined when nothing happened since the last one. */
+  let checkpointAt: number | undefined;
+  const closeNeedsWrites = () => !checkpoints || checkpointAt !== undefined || state.unarchived.length > 0;
   const showOperators = (status?: Parameters<OperatorView['show']>[1]) => view.show(state, status);
   // Telegram activities run on their own task queue, whose workers pace sends to Telegram's limits.
   const telegramQueue = telegramTaskQueue(workflowInfo().taskQueue);
@@ -88,7 +95,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
       if (!active) {
         state.status = 'closing';
         showOperators();
-        const archived = await closeRun();
+        const archived = closeNeedsWrites() ? await closeRun() : true;
         // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
         // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
         if (archived && !state.hasWork()) {
@@ -104,6 +111,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
       const work = state.takeNext();
       if (work.kind === 'reset') state.reset();
       if (work.kind === 'turn') await runTurn(work.messages);
+      if (checkpoints) checkpointAt = Date.now() + quietPeriodMs;
 
       if (state.archiveDue()) await archive();
       if (runShouldEnd()) {
@@ -116,18 +124,30 @@ export async function conversation(input: ConversationInput): Promise<void> {
   }
 
   /**
-   * Waits for a message (true) or the idle timeout (false). Search attributes the operator view still owes are
-   * written when they fall due, on the same timer: a busy conversation pays for one timer per turn, as before.
+   * Waits for a message (true) or the idle timeout (false). Meanwhile, on the same timer (a busy conversation pays
+   * for one timer per turn, as before): the checkpoint once the conversation has been quiet, which also writes the
+   * search attributes the operator view owes, or else those attributes when they fall due.
    */
   async function waitForWork(): Promise<boolean> {
     const idleAt = Date.now() + settings.idleTimeoutMs;
     for (;;) {
-      const refreshAt = view.refreshDueAt(state);
-      const until = refreshAt !== undefined && refreshAt < idleAt ? refreshAt : idleAt;
+      const wakeAt = checkpointAt ?? view.refreshDueAt(state);
+      const until = wakeAt !== undefined && wakeAt < idleAt ? wakeAt : idleAt;
       // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
       if (await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, until - Date.now()))) return true;
       if (until === idleAt) return false;
+      if (checkpointAt !== undefined) await checkpoint();
       showOperators();
+    }
+  }
+
+  /** Archives the turns left and saves the context to Redis; when the archive is down, again after another quiet period. */
+  async function checkpoint(): Promise<void> {
+    if (await closeRun()) {
+      checkpointAt = undefined;
+      view.flush(state);
+    } else {
+      checkpointAt = Date.now() + quietPeriodMs;
     }
   }
 
@@ -298,8 +318,8 @@ export async function conversation(input: ConversationInput): Promise<void> {
   }
 
   /**
-   * Archives the turns left and saves the context to Redis before an idle close; false when the archive is
-   * unavailable. One activity where it can be (two workflow tasks fewer per close: a restart after downtime closes
+   * Archives the turns left and saves the context to Redis (a checkpoint, or an idle close); false when the archive
+   * is unavailable. One activity where it can be (two workflow tasks fewer per close: a restart after downtime closes
    * thousands at once); runs recorded before did it in two.
    */
   async function closeRun(): Promise<boolean> {

@@ -80,9 +80,10 @@ export interface ConversationSettings {
   archiveEveryTurns: number;
   /**
    * While a conversation is busy, its search attributes are written at most this often (each write is a visibility
-   * update on the server). Absent in runs started before: the workflow's default (one minute) applies.
+   * update on the server); once it has been quiet this long, its archive and Redis context are brought up to date,
+   * so its idle close has nothing left to write. Absent in runs started before: one minute.
    */
-  searchAttributeRefreshMs?: number;
+  quietPeriodMs?: number;
 }
 
 /** What a conversation remembers between runs: restored from Redis (or the archive) after an idle close. */

@@ -17,8 +17,8 @@ import { searchAttributeKeys as keys } from './messages';
 
 type Status = ConversationState['status'] | 'closed';
 
-/** How often a busy conversation's search attributes are written at most, when its settings do not say. */
-export const defaultRefreshMs = 60_000;
+/** The quiet period when a conversation's settings do not name one (runs started before it existed). */
+export const defaultQuietPeriodMs = 60_000;
 
 /** What the search attributes say, and when they were written. */
 export interface ShownAttributes {

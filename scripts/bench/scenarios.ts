@@ -118,6 +118,14 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
 
   async open(ctx) {
     const target = engineTarget(ctx.world.api);
+    // The floor opens as many as the first step, for comparison (it has no cache or memory goal to probe).
+    const first = ctx.plan.open[0] ?? 0;
+    await withFloor(ctx, async (floor) => {
+      const result = await measure(ctx, floor, `open-${first}`, `open ${first} new conversations, ${ctx.plan.openConcurrency} at a time`, first, (p) =>
+        openConversations(floor, { runId: `${ctx.runId}-open${first}`, conversations: first, concurrency: ctx.plan.openConcurrency }, p),
+      );
+      result.newConversationsPerSecond = result.turnsPerSecond;
+    });
     let opened = 0;
     for (const total of ctx.plan.open) {
       const runId = `${ctx.runId}-open${total}`;
@@ -205,6 +213,10 @@ async function probe(target: Target, runId: string, count: number, total: number
 
 async function bothTargets(ctx: BenchContext, run: (target: Target) => Promise<void>): Promise<void> {
   await run(engineTarget(ctx.world.api));
+  await withFloor(ctx, run);
+}
+
+async function withFloor(ctx: BenchContext, run: (floor: Target) => Promise<void>): Promise<void> {
   const floor = await floorTarget({ temporalAddress: ctx.world.temporalAddress, redisUrl: ctx.world.redisUrl, taskQueue: ctx.world.floorTaskQueue });
   try {
     await run(floor);
