@@ -1,8 +1,8 @@
 /**
  * What the bench's simulated users talk to. Each target answers one turn: send a message, resolve once its reply
  * is readable by the client, with the time to the first streamed token where the target streams.
- * - engine: `POST /api/v1/chat` waiting for the reply, like the issue's measurements; a streaming user posts without
- *   waiting and reads the conversation's SSE stream instead, like a web page.
+ * - engine: `POST /api/v1/chat` waiting for the reply, like the issue's measurements (after a 202, the reply is read
+ *   from the event stream); a streaming user posts without waiting and reads the SSE stream instead, like a web page.
  * - floor: signal-with-start of the floor workflow, then `XREAD BLOCK` on its reply stream.
  * - model: the model server alone.
  */
@@ -27,8 +27,8 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** How long a turn may take before the bench counts it as an error. */
-const turnTimeoutMs = 60_000;
+/** How long a turn (or the wait for its reply on the event stream) may take before the bench counts it as an error. */
+const turnTimeoutMs = 120_000;
 /** Every engine conversation belongs to this API user. */
 const benchUser = 'bench';
 
@@ -37,20 +37,22 @@ export function engineTarget(api: string): Target {
     name: 'engine',
     async turn(conversationId, messageId, text, streaming) {
       const started = performance.now();
-      if (streaming) return streamTurn(api, conversationId, messageId, text, started);
-      const response = await postChat(api, { conversationId, messageId, text, wait: true });
-      if (response.status !== 200) throw new Error(`POST /api/v1/chat answered ${response.status}: ${await response.text()}`);
-      await response.arrayBuffer();
-      return { latencyMs: performance.now() - started };
+      const response = await postChat(api, { conversationId, messageId, text, wait: !streaming });
+      if (response.status === 200 && !streaming) {
+        await response.arrayBuffer();
+        return { latencyMs: performance.now() - started };
+      }
+      // 202: accepted, and the reply is read from the event stream, as a careful client does after the wait ran out.
+      if (response.status !== 202) throw new Error(`POST /api/v1/chat answered ${response.status}: ${await response.text()}`);
+      const { eventsUrl } = (await response.json()) as { eventsUrl: string };
+      return replyFromEvents(api, eventsUrl, messageId, started);
     },
     async close() {},
   };
 }
 
-async function streamTurn(api: string, conversationId: string, messageId: string, text: string, started: number): Promise<TurnOutcome> {
-  const response = await postChat(api, { conversationId, messageId, text, wait: false });
-  if (response.status !== 202) throw new Error(`POST /api/v1/chat (wait false) answered ${response.status}: ${await response.text()}`);
-  const { eventsUrl } = (await response.json()) as { eventsUrl: string };
+/** Reads the conversation's SSE stream from `eventsUrl` until the reply to `messageId`; times the first token too. */
+async function replyFromEvents(api: string, eventsUrl: string, messageId: string, started: number): Promise<TurnOutcome> {
   const events = await fetch(`${api}${eventsUrl}`, { headers: { 'x-user-id': benchUser }, signal: AbortSignal.timeout(turnTimeoutMs) });
   if (!events.ok || !events.body) throw new Error(`GET ${eventsUrl} answered ${events.status}`);
   let firstTokenMs: number | undefined;
@@ -62,7 +64,7 @@ async function streamTurn(api: string, conversationId: string, messageId: string
     // Leaving the loop cancels the response body, which closes the stream.
     return { latencyMs: performance.now() - started, ...(firstTokenMs === undefined ? {} : { firstTokenMs }) };
   }
-  throw new Error(`the event stream of ${conversationId} ended before the reply to ${messageId}`);
+  throw new Error(`the event stream ${eventsUrl} ended before the reply to ${messageId}`);
 }
 
 function postChat(api: string, body: Record<string, unknown>): Promise<Response> {
