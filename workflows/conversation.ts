@@ -95,7 +95,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
       if (!active) {
         state.status = 'closing';
         showOperators();
-        const archived = closeNeedsWrites() ? await closeRun() : true;
+        const archived = closeNeedsWrites() ? await persistContext() : true;
         // Safe only because handlers are synchronous: a message that arrived while closing is in the inbox now.
         // Without an archive the run stays open (nothing is lost) and tries again after the next idle period.
         if (archived && !state.hasWork()) {
@@ -143,7 +143,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
 
   /** Archives the turns left and saves the context to Redis; when the archive is down, again after another quiet period. */
   async function checkpoint(): Promise<void> {
-    if (await closeRun()) {
+    if (await persistContext()) {
       checkpointAt = undefined;
       view.flush(state);
     } else {
@@ -322,7 +322,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
    * is unavailable. One activity where it can be (two workflow tasks fewer per close: a restart after downtime closes
    * thousands at once); runs recorded before did it in two.
    */
-  async function closeRun(): Promise<boolean> {
+  async function persistContext(): Promise<boolean> {
     if (!patched('close-in-one-activity')) {
       const archived = await archive();
       if (archived) await saveContext();
