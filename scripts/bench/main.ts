@@ -4,7 +4,7 @@
  * because of a timing.
  * @example npm run bench -- --quick
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,7 +58,8 @@ const plan = { ...basePlan, ...(sweep ? { sweep } : {}), ...(open ? { open } : {
 
 const startedAt = new Date().toISOString();
 const dir = values.out ?? join('data', 'bench', startedAt.replace(/[:.]/g, '-'));
-const processLog = createWriteStream(join(await ensureDir(dir), 'processes.log'));
+mkdirSync(dir, { recursive: true });
+const processLog = createWriteStream(join(dir, 'processes.log'));
 const say = (line: string) => console.log(line);
 let world: World | undefined;
 // Ctrl-C: stop every process the bench started and keep the report of the scenarios that finished.
@@ -127,8 +128,3 @@ else if (errors > 0) say(`[bench] FAILED: ${errors} turns failed (see errorSampl
 else say('[bench] done: no errors');
 process.exit(failure || errors > 0 ? 1 : 0);
 
-async function ensureDir(path: string): Promise<string> {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(path, { recursive: true });
-  return path;
-}
