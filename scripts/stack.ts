@@ -193,12 +193,12 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       signal,
       failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [api] lines above` : undefined),
     });
-    // Ready means a message is answered: every worker polls (it loads the workflow bundle after it started).
+    // Ready means a message is answered: every worker polls (it loads the workflow bundle after it started). A worker
+    // that exits meanwhile (a busy server that does not answer yet) is restarted by its supervisor: wait for it.
     const workers = apps.filter((app) => app.name.startsWith('worker-'));
-    await waitUntil(`${workers.length} worker(s) polling ${config.temporal.taskQueue}`, () => workersPolling(config, workerPids(workers)), {
+    await waitUntil(`${workers.length} worker(s) polling ${config.temporal.taskQueue} (see the [worker-…] lines above)`, () => workersPolling(config, workerPids(workers)), {
       timeoutMs: readyTimeoutMs,
       signal,
-      failFast: () => workers.map((w) => w.lastExit && `${w.name} exited (${describeExit(w.lastExit)})`).find(Boolean) || undefined,
     });
   } catch (error) {
     await stop();
