@@ -36,7 +36,7 @@ export function createContextActivities(deps: { cache: ConversationCache; transc
     },
     /**
      * Writes one segment; the key depends only on its first turn, so a retried write replaces itself. With
-     * `saveContext` (an idle close) the segment's context goes to Redis as well.
+     * `saveContext` (a checkpoint or an idle close) the segment's context goes to Redis as well.
      */
     async archiveTurns(segment: TranscriptSegment, options: { saveContext?: boolean } = {}): Promise<void> {
       await transcripts.writeSegment(segment);
@@ -58,4 +58,3 @@ export function createContextActivities(deps: { cache: ConversationCache; transc
     },
   };
 }
-

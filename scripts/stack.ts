@@ -21,7 +21,7 @@ import { findTemporalCli } from './provision';
 import { redisProblem, startRedisServer } from './redis-server';
 import { defaultRestartPolicy, SupervisedProcess, type RestartPolicy } from './supervised-process';
 import { ensureSearchAttributes, startDevServer } from './temporal-dev-server';
-import { workersPolling } from './worker-pollers';
+import { waitForWorkersPolling } from './worker-pollers';
 import { httpOk, waitUntil } from './wait-until';
 
 export interface StackOptions {
@@ -99,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   let temporal: ChildHandle | undefined;
   let redis: ChildHandle | undefined;
   const apps: SupervisedProcess[] = [];
+  const workers = () => apps.filter((app) => app.name.startsWith('worker-'));
   let stopping: Promise<void> | undefined;
   let settle: (reason: Error | undefined) => void = () => {};
   const stopped = new Promise<Error | undefined>((resolve) => (settle = resolve));
@@ -193,19 +194,13 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       signal,
       failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [api] lines above` : undefined),
     });
-    // Ready means a message is answered: every worker polls (it loads the workflow bundle after it started). A worker
-    // that exits meanwhile (a busy server that does not answer yet) is restarted by its supervisor: wait for it.
-    const workers = apps.filter((app) => app.name.startsWith('worker-'));
-    await waitUntil(`${workers.length} worker(s) polling ${config.temporal.taskQueue} (see the [worker-…] lines above)`, () => workersPolling(config, workerPids(workers)), {
-      timeoutMs: readyTimeoutMs,
-      signal,
-    });
+    // Ready means a message is answered: every worker polls (it loads the workflow bundle after it started).
+    await waitForWorkersPolling(config, () => workerPids(workers()), { timeoutMs: readyTimeoutMs, signal });
   } catch (error) {
     await stop();
     throw error;
   }
 
-  const workers = apps.filter((app) => app.name.startsWith('worker-'));
   const apiUrl = `http://localhost:${config.api.port}`;
   return {
     urls: {
@@ -215,9 +210,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
       ...(config.telegram.token ? { telegram: config.telegram.webhook.url ?? 'long polling' } : {}),
     },
-    workerPids: () => workerPids(workers),
+    workerPids: () => workerPids(workers()),
     apiPid: () => apps.find((app) => app.name === 'api')?.pid(),
-    workerRestarts: () => workers.reduce((sum, w) => sum + w.exits, 0),
+    workerRestarts: () => workers().reduce((sum, w) => sum + w.exits, 0),
     stop: () => stop(),
     stopped,
   };
