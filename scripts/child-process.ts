@@ -36,6 +36,8 @@ export interface SpawnChildOptions {
   detached?: boolean;
   /** Drop output once stop() was called (for servers whose shutdown chatter helps nobody). */
   quietWhenStopping?: boolean;
+  /** Run as this user (a launcher running as root starts PostgreSQL as `postgres`, which refuses root). */
+  user?: { uid: number; gid: number };
 }
 
 export function spawnChild(name: string, command: string, args: string[], options: SpawnChildOptions): ChildHandle {
@@ -44,6 +46,7 @@ export function spawnChild(name: string, command: string, args: string[], option
     env: options.env,
     detached: options.detached ?? false,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {

@@ -1,8 +1,12 @@
 /**
- * `npm start`: the whole system with embedded defaults (see scripts/stack.ts). Ctrl-C stops everything it
- * started. Run with `node --import tsx` (not the tsx CLI) so the signal reaches this process directly.
+ * `npm start`: the whole system with embedded defaults (see scripts/stack.ts); with `--cluster`
+ * (`npm run start:cluster`), the scale-out profile on Temporal's real server (see scripts/cluster.ts). Ctrl-C stops
+ * everything it started. Run with `node --import tsx` (not the tsx CLI) so the signal reaches this process directly.
  */
+import { startCluster } from './cluster';
 import { startStack, type StackHandle } from './stack';
+
+const cluster = process.argv.includes('--cluster');
 
 const starting = new AbortController();
 let stack: StackHandle | undefined;
@@ -19,7 +23,7 @@ function onSignal(signal: NodeJS.Signals): void {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
 try {
-  stack = await startStack({ signal: starting.signal });
+  stack = await (cluster ? startCluster : startStack)({ signal: starting.signal });
 } catch (error) {
   if (starting.signal.aborted) process.exit(0);
   // The message names the cause and where to look (e.g. "see the [temporal] lines above"); a stack trace would not help.
@@ -32,7 +36,7 @@ console.log(
   [
     '',
     '[stack] ready',
-    `  API          ${urls.api}`,
+    `  API          ${urls.api}${urls.apiReplicas ? ` (balancing ${urls.apiReplicas.join(', ')})` : ''}`,
     `  API docs     ${urls.docs}`,
     urls.temporalUi ? `  Temporal UI  ${urls.temporalUi}` : `  Temporal     ${urls.temporalAddress}`,
     ...(urls.telegram ? [`  Telegram     ${urls.telegram}`] : []),

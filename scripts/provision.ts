@@ -1,15 +1,15 @@
 /**
  * Finds (or builds once) the external binaries the stack and the tests run: the Temporal CLI (its dev server)
- * and MinIO. Launch tooling, not app code: it reads process.env directly.
+ * and MinIO; for the cluster profile, Temporal's server, its SQL schema tool and its web UI. Launch tooling, not app code: it reads process.env directly.
  *
  * Lookup order for each: its env variable, the name on PATH, the project's cache directory (outside the clone,
  * so a fresh CI clone reuses it), else `go install` into that cache directory.
  * @example const temporal = await findTemporalCli(); // "/home/me/.cache/ai-assistant-core/bin/temporal"
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
@@ -25,7 +25,7 @@ export interface FindBinaryOptions {
 }
 
 interface BinarySpec {
-  /** Executable name, also the last element of the Go package path. */
+  /** Executable name on PATH and in the cache (`go install` names it after the package's last element). */
   name: string;
   /** For humans: "the Temporal CLI". */
   title: string;
@@ -54,12 +54,49 @@ const minio: BinarySpec = {
   installHint: 'install MinIO (https://min.io/download) and put `minio` on PATH',
 };
 
+/** The server, SQL tool and UI install as `server`, `sql`, `server`: cached under names of their own. */
+const temporalServer: BinarySpec = {
+  name: 'temporal-server',
+  title: "Temporal's server",
+  envVar: 'TEMPORAL_SERVER_PATH',
+  goPackage: 'go.temporal.io/server/cmd/server@v1.29.1',
+  installHint: 'build it from https://github.com/temporalio/temporal (`make temporal-server`)',
+};
+
+const temporalSqlTool: BinarySpec = {
+  name: 'temporal-sql-tool',
+  title: "Temporal's SQL schema tool",
+  envVar: 'TEMPORAL_SQL_TOOL_PATH',
+  goPackage: 'go.temporal.io/server/cmd/tools/sql@v1.29.1',
+  installHint: 'build it from https://github.com/temporalio/temporal (`make temporal-sql-tool`)',
+};
+
+const temporalUiServer: BinarySpec = {
+  name: 'temporal-ui-server',
+  title: "Temporal's web UI server",
+  envVar: 'TEMPORAL_UI_SERVER_PATH',
+  goPackage: 'github.com/temporalio/ui-server/v2/cmd/server@v2.42.1',
+  installHint: 'build it from https://github.com/temporalio/ui-server',
+};
+
 export function findTemporalCli(opts: FindBinaryOptions = {}): Promise<string> {
   return findBinary(temporalCli, opts);
 }
 
 export function findMinio(opts: FindBinaryOptions = {}): Promise<string> {
   return findBinary(minio, opts);
+}
+
+export function findTemporalServer(opts: FindBinaryOptions = {}): Promise<string> {
+  return findBinary(temporalServer, opts);
+}
+
+export function findTemporalSqlTool(opts: FindBinaryOptions = {}): Promise<string> {
+  return findBinary(temporalSqlTool, opts);
+}
+
+export function findTemporalUiServer(opts: FindBinaryOptions = {}): Promise<string> {
+  return findBinary(temporalUiServer, opts);
 }
 
 /** `$XDG_CACHE_HOME/ai-assistant-core/bin`, default `~/.cache/ai-assistant-core/bin`. */
@@ -88,12 +125,13 @@ async function findBinary(spec: BinarySpec, opts: FindBinaryOptions = {}): Promi
     );
   }
   await goInstall(go, spec, cacheBinDir(env), env, log);
-  if (!isExecutable(cached)) throw new Error(`go install ${spec.goPackage} succeeded but ${cached} is missing`);
   return cached;
 }
 
 async function goInstall(go: string, spec: BinarySpec, binDir: string, env: Env, log: (line: string) => void) {
-  mkdirSync(binDir, { recursive: true });
+  // A directory of its own per build: two packages both named `server` must not overwrite each other.
+  const buildDir = join(binDir, `.build-${spec.name}`);
+  mkdirSync(buildDir, { recursive: true });
   log(`[provision] building ${spec.title} with go install, this takes a few minutes… (go install ${spec.goPackage})`);
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
@@ -101,7 +139,7 @@ async function goInstall(go: string, spec: BinarySpec, binDir: string, env: Env,
   const heartbeat = setInterval(() => log(`[provision] still building ${spec.title} (${seconds()} s)`), 30_000);
   // -v names each package as it compiles: the progress indicator of a build that runs for minutes.
   const child = spawn(go, ['install', '-v', spec.goPackage], {
-    env: { ...env, GOBIN: binDir },
+    env: { ...env, GOBIN: buildDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
@@ -112,6 +150,10 @@ async function goInstall(go: string, spec: BinarySpec, binDir: string, env: Env,
     child.once('close', resolve);
   }).finally(() => clearInterval(heartbeat));
   if (code !== 0) throw new Error(`go install ${spec.goPackage} failed with exit code ${code}; see the [go] lines above`);
+  const built = join(buildDir, basename(spec.goPackage.split('@')[0]!));
+  if (!isExecutable(built)) throw new Error(`go install ${spec.goPackage} succeeded but ${built} is missing`);
+  renameSync(built, join(binDir, spec.name));
+  rmSync(buildDir, { recursive: true, force: true });
   log(`[provision] built ${join(binDir, spec.name)} in ${seconds()} s`);
 }
 
@@ -130,8 +172,11 @@ function isExecutable(file: string): boolean {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    console.log(`temporal: ${await findTemporalCli()}`);
-    console.log(`minio:    ${await findMinio()}`);
+    console.log(`temporal:           ${await findTemporalCli()}`);
+    console.log(`minio:              ${await findMinio()}`);
+    console.log(`temporal-server:    ${await findTemporalServer()}`);
+    console.log(`temporal-sql-tool:  ${await findTemporalSqlTool()}`);
+    console.log(`temporal-ui-server: ${await findTemporalUiServer()}`);
   } catch (error) {
     console.error((error as Error).message);
     process.exitCode = 1;

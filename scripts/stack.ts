@@ -20,7 +20,9 @@ import { spawnChild, describeExit, type ChildHandle } from './child-process';
 import { findTemporalCli } from './provision';
 import { redisProblem, startRedisServer } from './redis-server';
 import { defaultRestartPolicy, SupervisedProcess, type RestartPolicy } from './supervised-process';
-import { ensureSearchAttributes, startDevServer } from './temporal-dev-server';
+import { startBalancer, type Balancer } from './tcp-balancer';
+import { ensureSearchAttributes } from './temporal-cli';
+import { startDevServer } from './temporal-dev-server';
 import { waitForWorkersPolling } from './worker-pollers';
 import { httpOk, waitUntil } from './wait-until';
 
@@ -31,6 +33,11 @@ export interface StackOptions {
   port?: number;
   /** Worker process count (overrides WORKERS). */
   workers?: number;
+  /**
+   * API processes (default 1). More than one listen on `port`+101, `port`+102, … behind a round-robin balancer
+   * on `port`, the way a load balancer fronts replicas in production.
+   */
+  apiReplicas?: number;
   /** Start the embedded dev server; default: only when TEMPORAL_ADDRESS is not set. */
   devServer?: boolean;
   /** Dev server ports, default 7233 (gRPC) and 8233 (UI). */
@@ -51,6 +58,8 @@ export interface StackOptions {
 
 export interface StackUrls {
   api: string;
+  /** Each replica's own address, when more than one runs behind the balancer at `api`. */
+  apiReplicas?: string[];
   docs: string;
   temporalAddress: string;
   /** Only when the embedded dev server runs. */
@@ -63,7 +72,8 @@ export interface StackHandle {
   urls: StackUrls;
   /** Pids of the worker processes alive right now (a restarting worker is missing until it is back). */
   workerPids(): number[];
-  apiPid(): number | undefined;
+  /** Pids of the API processes alive right now. */
+  apiPids(): number[];
   /** Unexpected worker exits so far (each one is followed by a restart). */
   workerRestarts(): number;
   /** Stops API and workers, then the dev server. Safe to call more than once. */
@@ -91,6 +101,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   const config = loadConfig(env, root);
   if (!config.encryption.keys) env.ENCRYPTION_KEYS_FILE = developmentKeyFile(config.stack.dataDir, log);
   if (config.api.port === 0) throw new Error('PORT=0 cannot be used by the launcher: it finds the API by its port');
+  const replicas = options.apiReplicas ?? 1;
+  const apiPorts =
+    replicas === 1
+      ? [{ name: 'api', port: config.api.port }]
+      : Array.from({ length: replicas }, (_, i) => ({ name: `api-${i + 1}`, port: config.api.port + 101 + i }));
   mkdirSync(config.stack.dataDir, { recursive: true });
   if (!config.archive.s3.bucket) mkdirSync(config.archiveDir, { recursive: true });
 
@@ -98,8 +113,10 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   let temporal: ChildHandle | undefined;
   let redis: ChildHandle | undefined;
+  let balancer: Balancer | undefined;
   const apps: SupervisedProcess[] = [];
   const workers = () => apps.filter((app) => app.name.startsWith('worker-'));
+  const apis = () => apps.filter((app) => app.name.startsWith('api'));
   let stopping: Promise<void> | undefined;
   let settle: (reason: Error | undefined) => void = () => {};
   const stopped = new Promise<Error | undefined>((resolve) => (settle = resolve));
@@ -107,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     stopping ??= (async () => {
       abort.abort(reason ?? new Error('stack stopped'));
       if (apps.length > 0) log('[stack] stopping API and workers…');
+      await balancer?.close();
       await Promise.all(apps.map((app) => app.stop(graceMs)));
       if (temporal) {
         log('[stack] stopping the Temporal dev server…');
@@ -120,13 +138,13 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   };
   options.signal?.addEventListener('abort', () => void stop(), { once: true });
 
-  const spawnApp = (name: string, script: string) =>
+  const spawnApp = (name: string, script: string, own: Record<string, string> = {}) =>
     new SupervisedProcess(
       name,
       () =>
         spawnChild(name, process.execPath, ['--import', 'tsx', script], {
           cwd: root,
-          env,
+          env: { ...env, ...own },
           log,
           detached: true,
         }),
@@ -184,18 +202,22 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     for (let index = 1; index <= config.stack.workers; index++) {
       apps.push(spawnApp(`worker-${index}`, 'workers/main.ts'));
     }
-    const api = spawnApp('api', 'api/main.ts');
-    apps.push(api);
+    for (const { name, port } of apiPorts) apps.push(spawnApp(name, 'api/main.ts', { PORT: String(port) }));
     apps.forEach((app) => app.run());
 
-    const port = config.api.port;
-    await waitUntil(`API on port ${port}`, () => httpOk(`http://127.0.0.1:${port}/healthz`), {
-      timeoutMs: readyTimeoutMs,
-      signal,
-      failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [api] lines above` : undefined),
-    });
+    for (const api of apis()) {
+      const { port } = apiPorts.find((p) => p.name === api.name)!;
+      await waitUntil(`${api.name} on port ${port}`, () => httpOk(`http://127.0.0.1:${port}/healthz`), {
+        timeoutMs: readyTimeoutMs,
+        signal,
+        failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [${api.name}] lines above` : undefined),
+      });
+    }
+    if (apiPorts.length > 1) {
+      balancer = await startBalancer(config.api.port, apiPorts.map((p) => p.port), config.api.host);
+    }
     // Ready means a message is answered: every worker polls (it loads the workflow bundle after it started).
-    await waitForWorkersPolling(config, () => workerPids(workers()), { timeoutMs: readyTimeoutMs, signal });
+    await waitForWorkersPolling(config, () => pidsOf(workers()), { timeoutMs: readyTimeoutMs, signal });
   } catch (error) {
     await stop();
     throw error;
@@ -205,21 +227,22 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   return {
     urls: {
       api: apiUrl,
+      ...(replicas > 1 ? { apiReplicas: apiPorts.map((p) => `http://localhost:${p.port}`) } : {}),
       docs: `${apiUrl}/docs`,
       temporalAddress: config.temporal.address,
       ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
       ...(config.telegram.token ? { telegram: config.telegram.webhook.url ?? 'long polling' } : {}),
     },
-    workerPids: () => workerPids(workers()),
-    apiPid: () => apps.find((app) => app.name === 'api')?.pid(),
+    workerPids: () => pidsOf(workers()),
+    apiPids: () => pidsOf(apis()),
     workerRestarts: () => workers().reduce((sum, w) => sum + w.exits, 0),
     stop: () => stop(),
     stopped,
   };
 }
 
-function workerPids(workers: readonly SupervisedProcess[]): number[] {
-  return workers.map((w) => w.pid()).filter((pid): pid is number => pid !== undefined);
+function pidsOf(apps: readonly SupervisedProcess[]): number[] {
+  return apps.map((app) => app.pid()).filter((pid): pid is number => pid !== undefined);
 }
 
 /** The bundler reports progress at info; only its warnings and errors are worth a line here. */

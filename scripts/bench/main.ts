@@ -16,6 +16,8 @@ const usage = `npm run bench -- [options]
   --quick            the same scenarios, small (under two minutes; what CI runs)
   --only a,b         run only these scenarios (${scenarioNames.join(', ')})
   --workers N        worker processes (default 1, as npm start)
+  --cluster          Temporal's real server on a private PostgreSQL (npm run start:cluster's profile) instead of the
+                     dev server; with --shards N history shards (default 4) and --api-replicas N (default 2)
   --sweep 1,10,50    conversation counts of the concurrency sweep (default: the plan's)
   --seconds S        how long each step of the sweep runs (default: 30, quick 5)
   --open 2000,10000  how many conversations the open scenario opens, in steps (default: the plan's)
@@ -26,6 +28,9 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    cluster: { type: 'boolean', default: false },
+    shards: { type: 'string', default: '4' },
+    'api-replicas': { type: 'string', default: '2' },
     sweep: { type: 'string' },
     seconds: { type: 'string' },
     open: { type: 'string' },
@@ -40,12 +45,14 @@ if (values.help) {
 const only = (values.only?.split(',') ?? [...scenarioNames]) as ScenarioName[];
 const unknown = only.filter((name) => !scenarioNames.includes(name));
 const workers = Number(values.workers);
+const cluster = values.cluster ? { historyShards: Number(values.shards), apiReplicas: Number(values['api-replicas']) } : undefined;
 const sweep = values.sweep?.split(',').map(Number);
 const open = values.open?.split(',').map(Number);
 const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
 const positive = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n > 0);
 const problem = unknown.length > 0 ? `unknown scenario: ${unknown.join(', ')}`
   : !positive(workers) ? '--workers takes a positive integer'
+  : cluster && !(positive(cluster.historyShards) && positive(cluster.apiReplicas)) ? '--shards and --api-replicas take positive integers'
   : !(sweep ?? []).every(positive) ? '--sweep takes positive integers separated by commas'
   : !(open ?? []).every(positive) ? '--open takes positive integers separated by commas'
   : !positive(seconds) ? '--seconds takes a positive integer' : undefined;
@@ -70,13 +77,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-say(`[bench] ${values.quick ? 'quick' : 'full'} run of ${only.join(', ')}; ${workers} worker(s); output in ${dir}`);
-world = await startWorld({ dir, workers, log: (line) => processLog.write(`${line}\n`) });
+const profile = cluster ? `cluster (${cluster.historyShards} history shards, ${cluster.apiReplicas} API replicas)` : 'dev server';
+say(`[bench] ${values.quick ? 'quick' : 'full'} run of ${only.join(', ')}; ${profile}; ${workers} worker(s); output in ${dir}`);
+world = await startWorld({ dir, workers, cluster, log: (line) => processLog.write(`${line}\n`) });
 const results: ScenarioResult[] = [];
 const report = (): BenchReport => ({
   startedAt,
   quick: values.quick,
   workers,
+  profile,
   machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
   scenarios: results,
   comparisons: compare(results),

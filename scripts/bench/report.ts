@@ -11,6 +11,8 @@ export interface BenchReport {
   startedAt: string;
   quick: boolean;
   workers: number;
+  /** `dev server`, or the cluster profile with its shards and replicas. */
+  profile: string;
   machine: { cpus: number; memoryGb: number; node: string };
   scenarios: ScenarioResult[];
   /** The issue's goals, each computed from the scenarios that measure it (null when that scenario did not run). */
@@ -60,7 +62,7 @@ td:first-child,th:first-child,td.text{text-align:left}
 .err{color:#b00;font-weight:bold}
 </style></head><body>
 <h1>Bench ${report.quick ? '(quick) ' : ''}${escapeHtml(report.startedAt)}</h1>
-<p>${report.machine.cpus} CPUs, ${report.machine.memoryGb} GB, Node ${escapeHtml(report.machine.node)}, ${report.workers} worker process(es).
+<p>${report.machine.cpus} CPUs, ${report.machine.memoryGb} GB, Node ${escapeHtml(report.machine.node)}, ${escapeHtml(report.profile)}, ${report.workers} worker process(es).
 Latency is what the client saw (ms); overhead is latency minus the model's own median time; CPU in % of one core, RSS in MB.</p>
 <h2>Engine against the raw-Temporal floor</h2>
 <table><tr><th>comparison</th><th>value</th></tr>${comparisons}</table>

@@ -22,7 +22,23 @@ interface Sample {
   rssKb: number;
 }
 
-function sample(pid: number): Sample | undefined {
+/** Several pids are one entry summed (a PostgreSQL server and its backends; shared memory then counts in each). */
+function sample(pids: number | number[]): Sample | undefined {
+  const samples = [pids].flat().map(sampleOne).filter((s): s is Sample => s !== undefined);
+  if (samples.length === 0) return undefined;
+  return samples.reduce((sum, s) => ({ cpuTicks: sum.cpuTicks + s.cpuTicks, rssKb: sum.rssKb + s.rssKb }));
+}
+
+/** `pid` and its direct children, when the kernel lists them. */
+export function withChildren(pid: number): number[] {
+  try {
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+function sampleOne(pid: number): Sample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
@@ -36,7 +52,7 @@ function sample(pid: number): Sample | undefined {
 }
 
 /** Watches the processes `pids()` names (they may change: a restarted worker) until stop() returns their usage. */
-export function watchProcesses(pids: () => Record<string, number | undefined>): { stop(): ProcessUsage[] } {
+export function watchProcesses(pids: () => Record<string, number | number[] | undefined>): { stop(): ProcessUsage[] } {
   const startedAt = performance.now();
   const first = new Map<string, Sample>();
   const last = new Map<string, Sample>();

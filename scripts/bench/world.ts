@@ -1,20 +1,24 @@
 /**
  * The bench's own stack, set up the way `npm start` runs it: a Temporal dev server on a fresh SQLite file with
  * npm start's settings (scripts/temporal-dev-server.ts), a Redis of its own, the archive in a directory, the
- * worker and API processes of scripts/stack.ts. Beside it: a local OpenAI-compatible model that answers at once,
- * and the raw-Temporal floor's worker, on the same server.
+ * worker and API processes of scripts/stack.ts. Or the way `npm run start:cluster` runs it: Temporal's real server
+ * on a fresh private PostgreSQL, API replicas behind a balancer. Beside it: a local OpenAI-compatible model that
+ * answers at once, and the raw-Temporal floor's worker, on the same server.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { searchAttributes } from '../../lib/search-attributes';
 import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
-import { freePorts } from '../../test/support/ports';
+import { freePortBlock, freePorts } from '../../test/support/ports';
 import { spawnChild, type ChildHandle } from '../child-process';
-import { findTemporalCli } from '../provision';
+import { startPostgres } from '../postgres-server';
+import { findTemporalCli, findTemporalServer, findTemporalSqlTool } from '../provision';
 import { startRedisServer } from '../redis-server';
 import { startStack, type StackHandle } from '../stack';
 import { startDevServer } from '../temporal-dev-server';
+import { startTemporalServer } from '../temporal-server';
+import { withChildren } from './resources';
 
 export interface World {
   api: string;
@@ -28,13 +32,15 @@ export interface World {
   /** Starts workers and API again, with `env` laid over the bench's settings. */
   startStack(env?: Record<string, string>): Promise<void>;
   /** Pids of the processes whose resources the bench reports, by name. */
-  pids(): Record<string, number | undefined>;
+  pids(): Record<string, number | number[] | undefined>;
   stop(): Promise<void>;
 }
 
 export interface WorldOptions {
   dir: string;
   workers: number;
+  /** The cluster profile instead of the dev server. */
+  cluster?: { historyShards: number; apiReplicas: number };
   log: (line: string) => void;
 }
 
@@ -43,18 +49,37 @@ const graceMs = 15_000;
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const { dir, log } = options;
-  const [temporalPort, redisPort, apiPort] = (await freePorts(3)) as [number, number, number];
+  const [redisPort, postgresPort] = (await freePorts(2)) as [number, number];
+  const temporalPort = await freePortBlock(9);
+  const apiPort = await freePortBlock(103); // the replicas listen at +101, +102, …
   const stoppers: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
   };
   try {
     const cli = await findTemporalCli({ log });
-    const [temporal, redis] = await Promise.all([
-      startDevServer({ cli, port: temporalPort, dbFile: join(dir, 'temporal.db'), searchAttributes, log }),
-      startRedisServer({ port: redisPort, log }),
-    ]);
-    stoppers.push(() => temporal.child.stop(graceMs), () => redis.child.stop(graceMs));
+    const redis = await startRedisServer({ port: redisPort, log });
+    stoppers.push(() => redis.child.stop(graceMs));
+    let postgres: ChildHandle | undefined;
+    let temporal: { address: string; child: ChildHandle };
+    if (options.cluster) {
+      const pg = await startPostgres({ dir: join(dir, 'postgres'), port: postgresPort, user: 'temporal', log });
+      postgres = pg.child;
+      stoppers.push(() => pg.child.stop(graceMs));
+      temporal = await startTemporalServer({
+        binaries: { server: await findTemporalServer({ log }), sqlTool: await findTemporalSqlTool({ log }), cli },
+        dir: join(dir, 'temporal'),
+        database: { host: pg.host, port: pg.port, user: pg.user, name: 'temporal' },
+        port: temporalPort,
+        historyShards: options.cluster.historyShards,
+        namespace: 'default',
+        searchAttributes,
+        log,
+      });
+    } else {
+      temporal = await startDevServer({ cli, port: temporalPort, dbFile: join(dir, 'temporal.db'), searchAttributes, log });
+    }
+    stoppers.push(() => temporal.child.stop(graceMs));
     const model = await startOpenAiServer({ answer: () => benchAnswer });
     stoppers.push(() => model.close());
     const modelFile = join(dir, 'model.yaml');
@@ -72,7 +97,14 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     };
     let stack: StackHandle | undefined;
     const startApps = async (extra: Record<string, string> = {}) => {
-      stack = await startStack({ devServer: false, port: apiPort, workers: options.workers, log, env: { ...env, ...extra } });
+      stack = await startStack({
+        devServer: false,
+        port: apiPort,
+        workers: options.workers,
+        apiReplicas: options.cluster?.apiReplicas,
+        log,
+        env: { ...env, ...extra },
+      });
     };
     await startApps();
     stoppers.push(() => stack?.stop() ?? Promise.resolve());
@@ -98,10 +130,13 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       startStack: startApps,
       pids() {
         const workers = stack?.workerPids() ?? [];
+        const apis = stack?.apiPids() ?? [];
+        const replicas = options.cluster?.apiReplicas ?? 1;
         return {
           ...Object.fromEntries(Array.from({ length: options.workers }, (_, i) => [`worker-${i + 1}`, workers[i]])),
-          api: stack?.apiPid(),
+          ...(replicas === 1 ? { api: apis[0] } : Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, apis[i]]))),
           temporal: temporal.child.process.pid,
+          ...(postgres?.process.pid ? { postgres: withChildren(postgres.process.pid) } : {}),
           'floor-worker': floor.process.pid,
         };
       },

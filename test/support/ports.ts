@@ -18,10 +18,24 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port!;
 }
 
-function listen(host: string): Promise<Server> {
+function listen(host: string, port = 0): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, host, () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
+}
+
+/**
+ * `size` consecutive free ports (a server that derives its other ports from its first, like Temporal's), below
+ * 32768: under Linux's ephemeral range, and within Temporal's membership table (ports are a PostgreSQL smallint).
+ */
+export async function freePortBlock(size: number, host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 10_000 + Math.floor(Math.random() * (32_767 - size - 10_000));
+    const held = await Promise.allSettled(Array.from({ length: size }, (_, i) => listen(host, base + i)));
+    await Promise.all(held.map((r) => r.status === 'fulfilled' && new Promise((resolve) => r.value.close(resolve))));
+    if (held.every((r) => r.status === 'fulfilled')) return base;
+  }
+  throw new Error(`no ${size} consecutive free ports found`);
 }
