@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { authenticate } from './auth';
 import type { ApiDeps } from './deps';
 import { problem, problemErrorHandler } from './problem';
 import { chatRoutes } from './routes/chat';
@@ -28,6 +29,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     const ms = Math.round(performance.now() - started);
     logger.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
   });
+  // Authentication before the body is read: a caller without a valid token gets nothing else.
+  app.use('/api/*', authenticate(deps.verify));
   app.use(
     '/api/*',
     bodyLimit({
@@ -46,9 +49,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.telegramWebhook) telegramWebhookRoutes(deps.telegramWebhook, app);
   if (deps.codec) codecRoutes({ codec: deps.codec, corsOrigins: config.codec.corsOrigins }, app);
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'ai-assistant-core', version: '1', description: 'Durable conversations with an AI assistant.' },
+    // Every documented route is under /api and needs a token; /healthz, /readyz and /docs are not documented here.
+    security: [{ bearer: [] }],
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
   return app;

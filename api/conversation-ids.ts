@@ -1,23 +1,39 @@
 /**
- * Client-facing conversation ids ("demo") and the workflow ids they map to ("api:<user>:demo").
- * The user prefix keeps one user's conversations apart from another's.
+ * Client-facing conversation ids ("demo") and the workflow ids they map to ("api:<user>:demo"), where the user is
+ * the token's `sub`: one user's conversations are apart from another's. Operators read, and admins also reset,
+ * another user's conversation by naming its owner with `?user=`.
  */
 import type { Context } from 'hono';
 import { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { hasRole, type Role } from '../lib/auth';
 import type { ConversationRef } from '../lib/conversations';
+import { principalOf } from './auth';
+import { notFound } from './conversation-lookup';
 
 export const clientIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'use 1-128 characters from A-Z a-z 0-9 . _ ~ -');
 
-const userIdPattern = /^[A-Za-z0-9._~@-]{1,64}$/;
+/** `?user=`: whose conversation an operator or admin means. */
+export const ownerQuery = z.object({
+  user: z.string().min(1).max(255).optional().openapi({ description: "Another user's id (the token's sub): operators read, admins also reset." }),
+});
 
-/** Until authentication exists the user comes from `X-User-Id` (default `anonymous`); see README. */
-export function userOf(c: Context): string {
-  const user = c.req.header('x-user-id') ?? 'anonymous';
-  if (!userIdPattern.test(user)) throw new HTTPException(400, { message: 'X-User-Id: use 1-64 characters from A-Z a-z 0-9 . _ ~ @ -' });
-  return user;
+/**
+ * Whose conversation `clientId` is: the caller's own, or the `?user=` named when the caller holds `othersNeed`.
+ * An operator who may see it but not do this gets 403; anyone else gets exactly the 404 of a conversation that does
+ * not exist, so that nobody learns which ids other users have.
+ */
+export function ownerOf(c: Context, clientId: string, othersNeed: Role): string {
+  const { user, role } = principalOf(c);
+  const named = c.req.query('user');
+  if (named === undefined || named === user) return user;
+  if (hasRole({ user, role }, othersNeed)) return named;
+  if (hasRole({ user, role }, 'operator')) {
+    throw new HTTPException(403, { message: `Doing this to another user's conversation needs the ${othersNeed} role.` });
+  }
+  throw notFound(clientId);
 }
 
 export function apiConversationId(user: string, clientId: string): string {

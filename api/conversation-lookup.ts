@@ -30,6 +30,6 @@ async function storedContext(deps: ApiDeps, conversationId: string): Promise<Con
   return (await deps.replies.loadContext(conversationId)) ?? (await deps.history.latestContext(conversationId));
 }
 
-function notFound(clientId: string): NotFoundError {
+export function notFound(clientId: string): NotFoundError {
   return new NotFoundError(`No conversation "${clientId}".`);
 }

@@ -1,6 +1,9 @@
 /** What the HTTP API needs, as narrow interfaces; api/main.ts builds the real ones. */
 import type { ContextSnapshot, Reply, Turn } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
+import type { Verifier } from '../lib/auth';
+import type { MessageRateLimit, StreamLeases } from '../lib/rate-limits';
+import type { WaitingRequests } from './waiting-requests';
 import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
 import type { PayloadCodec } from '@temporalio/common';
@@ -23,6 +26,10 @@ export interface HistoryReader {
 
 export interface ApiDeps {
   config: AppConfig;
+  /** Checks a bearer token (lib/auth.ts). */
+  verify: Verifier;
+  /** Per-user limits shared through Redis, and this process's cap on waiting requests. */
+  limits: { messages: MessageRateLimit; streams: StreamLeases; waiting: WaitingRequests };
   conversations: Conversations;
   replies: ReplyReader;
   /** Reads the texts that conversations carry by reference (large messages and replies). */

@@ -7,10 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import { createVerifier } from '../lib/auth';
+import { MessageRateLimit, StreamLeases } from '../lib/rate-limits';
 import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
+import { ConfigError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { connectRedis, pingRedis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
@@ -21,6 +24,7 @@ import { TextStore } from '../lib/text-store';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTelegramChannel } from '../channels/telegram/channel';
 import { createApp } from './app';
+import { WaitingRequests } from './waiting-requests';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
 const shutdownGraceMs = 5000;
@@ -33,6 +37,11 @@ export interface ApiHandle {
 }
 
 export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle> {
+  if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+    throw new ConfigError([
+      'AUTH_JWT_SECRET or AUTH_JWKS_URL is required: every /api route needs a bearer token (npm start generates a development secret)',
+    ]);
+  }
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
@@ -53,6 +62,12 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     : undefined;
   const app = createApp({
     config,
+    verify: createVerifier(config.auth),
+    limits: {
+      messages: new MessageRateLimit(redis, config.redis.keyPrefix, config.limits.messagesPerMinute),
+      streams: new StreamLeases(redis, config.redis.keyPrefix, config.limits.streamsPerUser),
+      waiting: new WaitingRequests(config.limits.maxWaitingRequests),
+    },
     logger,
     conversations,
     ...(telegram?.webhook ? { telegramWebhook: telegram.webhook } : {}),

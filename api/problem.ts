@@ -7,13 +7,14 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isGrpcServiceError } from '@temporalio/client';
 import { DecryptionError } from '../lib/encryption';
-import { NotFoundError, QueueFullError, UnavailableError } from '../lib/errors';
+import { LimitExceededError, NotFoundError, OverloadedError, QueueFullError, UnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { isRedisUnavailable } from '../lib/redis';
 
 const titles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Content Too Large',
@@ -53,6 +54,8 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
           `Send it again (with the same messageId) in ${error.retryAfterSeconds} s.`,
       );
     }
+    if (error instanceof LimitExceededError) return retryLater(c, 429, error.retryAfterSeconds, error.message);
+    if (error instanceof OverloadedError) return retryLater(c, 503, 5, error.message);
     if (error instanceof DecryptionError) {
       logger.error({ error: error.message, path: c.req.path }, 'stored data could not be decrypted');
       return problem(c, 500, 'Stored conversation data could not be decrypted: check ENCRYPTION_KEYS (every old key must stay in the ring).');

@@ -118,6 +118,26 @@ const schema = z.strictObject({
     /** Key ring, newest first: `id:base64key,id2:base64key` (see lib/key-ring.ts). Give it as ENCRYPTION_KEYS(_FILE). */
     keys: z.string().min(1).optional(),
   }).prefault({}),
+  limits: z.strictObject({
+    /** Messages one user may send in any minute, over every API replica and Telegram; 0: no limit. */
+    messagesPerMinute: z.coerce.number().int().min(0).default(30),
+    /** Event streams one user may have open at once; 0: no limit. */
+    streamsPerUser: z.coerce.number().int().min(0).default(5),
+    /** Per API process: waiting POST /chat requests and open event streams together (each holds a Redis connection). */
+    maxWaitingRequests: count.default(500),
+  }).prefault({}),
+  auth: z.strictObject({
+    /** HS256 signing secret shared with whoever issues tokens; `npm start` generates one under the data directory. */
+    jwtSecret: z.string().min(32, 'use at least 32 characters (256 bits), e.g. `openssl rand -base64 32`').optional(),
+    /** An OpenID provider's JSON Web Key Set (RS256/ES256/EdDSA…); refetched when a token names an unknown key. */
+    jwksUrl: z.url().optional(),
+    issuer: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    /** Where the roles are in the token: a claim name or a dotted path (Keycloak: `realm_access.roles`). */
+    rolesClaim: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a claim name or a dotted path such as realm_access.roles').default('roles'),
+    /** Allowed difference between the issuer's clock and ours for `exp`, `nbf` and `iat`. */
+    clockSkew: duration.prefault('30s'),
+  }).prefault({}),
   codec: z.strictObject({
     /** Serve POST /codec/encode|decode for the Temporal UI; default: only in development (see api/routes/codec.ts). */
     enabled: z.union([z.boolean(), z.stringbool()]).optional(),
@@ -174,6 +194,14 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   APP_ENV: 'mode',
   ENCRYPTION_KEYS: 'encryption.keys',
   CODEC_SERVER_ENABLED: 'codec.enabled',
+  RATE_LIMIT_MESSAGES_PER_MINUTE: 'limits.messagesPerMinute',
+  RATE_LIMIT_STREAMS_PER_USER: 'limits.streamsPerUser',
+  MAX_WAITING_REQUESTS: 'limits.maxWaitingRequests',
+  AUTH_JWT_SECRET: 'auth.jwtSecret',
+  AUTH_JWKS_URL: 'auth.jwksUrl',
+  AUTH_ISSUER: 'auth.issuer',
+  AUTH_AUDIENCE: 'auth.audience',
+  AUTH_ROLES_CLAIM: 'auth.rolesClaim',
   LOG_LEVEL: 'logLevel',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',

@@ -41,3 +41,16 @@ export class QueueFullError extends Error {
     super(`conversation ${conversationId} has too many messages waiting for a reply`);
   }
 }
+
+/** A user went over one of their limits (messages per minute, open streams): nothing was taken; retry later. */
+export class LimitExceededError extends Error {
+  override readonly name = 'LimitExceededError';
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
+/** This process already serves as many waiting requests as it may; retry shortly (another replica may have room). */
+export class OverloadedError extends Error {
+  override readonly name = 'OverloadedError';
+}

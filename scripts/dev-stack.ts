@@ -3,6 +3,7 @@
  * (`npm run start:cluster`), the scale-out profile on Temporal's real server (see scripts/cluster.ts). Ctrl-C stops
  * everything it started. Run with `node --import tsx` (not the tsx CLI) so the signal reaches this process directly.
  */
+import { relative } from 'node:path';
 import { startCluster } from './cluster';
 import { startStack, type StackHandle } from './stack';
 
@@ -40,6 +41,9 @@ console.log(
     `  API docs     ${urls.docs}`,
     urls.temporalUi ? `  Temporal UI  ${urls.temporalUi}` : `  Temporal     ${urls.temporalAddress}`,
     ...(urls.telegram ? [`  Telegram     ${urls.telegram}`] : []),
+    ...(urls.devToken
+      ? [`  Token        ${relative(process.cwd(), urls.devToken)} (user dev): curl -H "authorization: Bearer $(cat ${relative(process.cwd(), urls.devToken)})" ${urls.api}/api/v1/…`]
+      : []),
     `  workers      ${stack.workerPids().length} (pids ${stack.workerPids().join(', ')})`,
     '  Ctrl-C stops everything.',
     '',

@@ -8,15 +8,15 @@
  * await fetch(`${stack.urls.api}/healthz`);
  * await stack.stop();
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { workflowsPath } from '../workers/workflows-path';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../lib/config';
-import { generateKeySpec } from '../lib/key-ring';
 import { searchAttributes } from '../lib/search-attributes';
 import { spawnChild, describeExit, type ChildHandle } from './child-process';
+import { developmentAuthSecretFile, developmentKeyFile, writeDevelopmentToken } from './dev-credentials';
 import { findTemporalCli } from './provision';
 import { redisProblem, startRedisServer } from './redis-server';
 import { defaultRestartPolicy, SupervisedProcess, type RestartPolicy } from './supervised-process';
@@ -66,6 +66,8 @@ export interface StackUrls {
   temporalUi?: string;
   /** Only with a bot token: where Telegram updates come in (`long polling`, or the webhook URL). */
   telegram?: string;
+  /** In development with an HS256 secret: the file holding a token for user `dev`. */
+  devToken?: string;
 }
 
 export interface StackHandle {
@@ -98,8 +100,13 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   const temporalUiPort = options.temporalUiPort ?? 8233;
   if (embedded) env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
 
-  const config = loadConfig(env, root);
+  let config = loadConfig(env, root);
   if (!config.encryption.keys) env.ENCRYPTION_KEYS_FILE = developmentKeyFile(config.stack.dataDir, log);
+  if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+    env.AUTH_JWT_SECRET_FILE = developmentAuthSecretFile(config.stack.dataDir);
+    config = loadConfig(env, root);
+  }
+  const devToken = config.mode === 'development' ? await writeDevelopmentToken(config, config.auth.jwtSecret) : undefined;
   if (config.api.port === 0) throw new Error('PORT=0 cannot be used by the launcher: it finds the API by its port');
   const replicas = options.apiReplicas ?? 1;
   const apiPorts =
@@ -232,6 +239,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       temporalAddress: config.temporal.address,
       ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
       ...(config.telegram.token ? { telegram: config.telegram.webhook.url ?? 'long polling' } : {}),
+      ...(devToken ? { devToken } : {}),
     },
     workerPids: () => pidsOf(workers()),
     apiPids: () => pidsOf(apis()),
@@ -250,18 +258,4 @@ function bundlerLogger(log: (line: string) => void) {
   const quiet = () => undefined;
   const say = (message: string) => log(`[bundle] ${message}`);
   return { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: say, error: say };
-}
-
-/**
- * Development convenience: with no ENCRYPTION_KEYS given, the children use (and on first run get) a key ring file in
- * the data directory, so `npm start` never stores message text in plaintext. Losing that file loses what it encrypted.
- */
-function developmentKeyFile(dataDir: string, log: (line: string) => void): string {
-  const file = join(dataDir, 'encryption-keys');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, `${generateKeySpec()}\n`, { mode: 0o600 });
-    log(`[stack] generated a development encryption key in ${file} (keep it: stored conversations need it)`);
-  }
-  return file;
 }

@@ -53,9 +53,9 @@ describe('HTTP API with the built-in dev provider', () => {
     expect(response.status).toBe(202);
     const queued = await response.json();
     expect(queued.status).toBe('queued');
-    const events = await collectSse(`${engine.api.url}${queued.eventsUrl}`, (seen) =>
-      seen.some((e) => e.event === 'reply'),
-    );
+    const events = await collectSse(`${engine.api.url}${queued.eventsUrl}`, (seen) => seen.some((e) => e.event === 'reply'), {
+      headers: await engine.as('anonymous'),
+    });
     const tokens = events.filter((e) => e.event === 'token').map((e) => JSON.parse(e.data).text).join('');
     const reply = JSON.parse(events.find((e) => e.event === 'reply')!.data).reply;
     expect(reply.inReplyTo).toEqual([queued.messageId]);
@@ -64,7 +64,7 @@ describe('HTTP API with the built-in dev provider', () => {
     // Resuming after the reply's event id yields nothing old.
     const replyEventId = events.find((e) => e.event === 'reply')!.id!;
     const resumed = await collectSse(`${engine.api.url}/api/v1/conversations/async/events`, () => false, {
-      headers: { 'last-event-id': replyEventId },
+      headers: { ...(await engine.as('anonymous')), 'last-event-id': replyEventId },
       timeoutMs: 1500,
     });
     expect(resumed).toEqual([]);

@@ -15,6 +15,7 @@ import { eventually } from './support/eventually';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
 import { freePort, freePortBlock } from './support/ports';
 import { collectSse, type SseEvent } from './support/sse';
+import { bearer } from './support/tokens';
 
 const run = promisify(execFile);
 const longAnswer = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
@@ -24,6 +25,7 @@ describe("the cluster profile: Temporal's server on PostgreSQL, two workers, two
   let cluster: StackHandle;
   let dataDir: string;
   let postgresPort: number;
+  let auth: Record<string, string>;
   const output: string[] = [];
 
   beforeAll(async () => {
@@ -31,6 +33,7 @@ describe("the cluster profile: Temporal's server on PostgreSQL, two workers, two
     const env = testEnvironment({
       providers: [{ name: 'local', type: 'openai-compatible', endpoint: model.url, model: 'test-model', timeout: '60s' }],
     });
+    auth = await bearer(env);
     dataDir = mkdtempSync(join(tmpdir(), 'aac-cluster-'));
     chmodSync(dataDir, 0o755); // a root run starts PostgreSQL as `postgres`, which must reach its data in here
     postgresPort = await freePort();
@@ -58,7 +61,7 @@ describe("the cluster profile: Temporal's server on PostgreSQL, two workers, two
   const chat = async (conversationId: string, text: string, wait = true) => {
     const response = await fetch(`${cluster.urls.api}/api/v1/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ conversationId, text, wait }),
     });
     return { status: response.status, body: (await response.json()) as any };
@@ -72,7 +75,7 @@ describe("the cluster profile: Temporal's server on PostgreSQL, two workers, two
     expect(cluster.urls.apiReplicas).toHaveLength(2);
     expect(cluster.apiPids()).toHaveLength(2);
     for (const replica of cluster.urls.apiReplicas!) {
-      const snapshot = await fetch(`${replica}/api/v1/conversations/on-postgres`);
+      const snapshot = await fetch(`${replica}/api/v1/conversations/on-postgres`, { headers: auth });
       expect(snapshot.status).toBe(200);
       expect(((await snapshot.json()) as { turnCount: number }).turnCount).toBe(1);
     }
@@ -101,7 +104,7 @@ describe("the cluster profile: Temporal's server on PostgreSQL, two workers, two
         seen = events;
         return events.filter((e) => e.event === 'reply').length >= 2;
       },
-      { timeoutMs: 180_000 },
+      { headers: auth, timeoutMs: 180_000 },
     );
     await eventually(() => seen.some((e) => e.event === 'token'), { what: 'tokens of the first reply' });
     const [victim] = cluster.workerPids();
@@ -116,7 +119,7 @@ describe("the cluster profile: Temporal's server on PostgreSQL, two workers, two
     await eventually(() => cluster.workerPids().length === 2 && !cluster.workerPids().includes(victim!), {
       what: 'the killed worker restarted',
     });
-    const snapshot = (await (await fetch(`${cluster.urls.api}/api/v1/conversations/survivor`)).json()) as { turnCount: number };
+    const snapshot = (await (await fetch(`${cluster.urls.api}/api/v1/conversations/survivor`, { headers: auth })).json()) as { turnCount: number };
     expect(snapshot.turnCount).toBe(2);
   });
 });

@@ -5,6 +5,7 @@ import { eventually } from './support/eventually';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
 import { collectSse, type SseEvent } from './support/sse';
 import { startTestStack } from './support/stack';
+import { bearer } from './support/tokens';
 
 const longAnswer = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
 
@@ -12,6 +13,7 @@ describe('a worker crash in the middle of a streamed reply', () => {
   let server: OpenAiServer;
   let stack: StackHandle;
   let api: string;
+  let auth: Record<string, string>;
 
   beforeAll(async () => {
     server = await startOpenAiServer({ answer: () => longAnswer, delayMs: 100 });
@@ -20,6 +22,7 @@ describe('a worker crash in the middle of a streamed reply', () => {
     });
     stack = await startTestStack(env);
     api = stack.urls.api;
+    auth = await bearer(env);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -29,7 +32,7 @@ describe('a worker crash in the middle of a streamed reply', () => {
   it('when the worker is SIGKILLed mid-stream then the restarted worker finishes and the reply arrives exactly once', async () => {
     const response = await fetch(`${api}/api/v1/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ conversationId: 'crash', text: 'tell me a long story', wait: false }),
     });
     expect(response.status).toBe(202);
@@ -43,7 +46,7 @@ describe('a worker crash in the middle of a streamed reply', () => {
         seen = events;
         return replies(events).length > 0;
       },
-      { timeoutMs: 120_000 },
+      { headers: auth, timeoutMs: 120_000 },
     );
     // Kill it once the user has visibly received part of the answer.
     await eventually(() => seen.filter((e) => e.event === 'token').length >= 5, { what: 'tokens on the stream' });
@@ -61,9 +64,9 @@ describe('a worker crash in the middle of a streamed reply', () => {
     expect(stack.workerRestarts()).toBe(1);
 
     // Nothing else arrives later: still exactly one reply, and one turn.
-    const after = await collectSse(`${api}${eventsUrl}`, () => false, { timeoutMs: 2000 });
+    const after = await collectSse(`${api}${eventsUrl}`, () => false, { headers: auth, timeoutMs: 2000 });
     expect(replies(after)).toHaveLength(1);
-    const snapshot = (await (await fetch(`${api}/api/v1/conversations/crash`)).json()) as { turnCount: number };
+    const snapshot = (await (await fetch(`${api}/api/v1/conversations/crash`, { headers: auth })).json()) as { turnCount: number };
     expect(snapshot.turnCount).toBe(1);
   });
 });

@@ -14,10 +14,11 @@ function listWorkflowIds(query: string): string[] {
 describe('conversations in the Temporal UI', () => {
   let engine: Engine;
   const user = `ops-${Date.now()}`;
-  const alice = { 'x-user-id': user };
+  let alice: Record<string, string>;
   beforeAll(async () => {
     // Refreshed every second here (a minute by default), so the throttled attributes catch up within the test.
     engine = await startEngine({ app: { conversation: { idle_timeout: '3s', quiet_period: '1s' } } });
+    alice = await engine.as(user);
   });
   afterAll(async () => {
     await engine?.stop();

@@ -67,7 +67,7 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
       // Search attributes of a busy conversation are written once a minute by default: once a second here.
       app: { codec: { cors_origins: [uiUrl, `http://localhost:${uiPort}`] }, conversation: { quiet_period: '1s' } },
     });
-    const response = await engine.post('/api/v1/chat', { conversationId, text: userText }, { 'x-user-id': user });
+    const response = await engine.post('/api/v1/chat', { conversationId, text: userText }, await engine.as(user));
     expect(response.status).toBe(200);
     expect((await response.json()).reply.text).toContain(marker);
     // The list shows what visibility holds: wait for the status the turn ends with, so the screenshot does too.

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from '../deps';
-import { apiConversation, userOf } from '../conversation-ids';
+import { principalOf } from '../auth';
+import { apiConversation } from '../conversation-ids';
 import { chatAnswered, chatQueued, chatRequestSchema, problemResponse } from '../schemas';
 
-export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, app: OpenAPIHono) {
+export function chatRoutes({ config, conversations, replies, logger, limits }: ApiDeps, app: OpenAPIHono) {
   const route = createRoute({
     method: 'post',
     path: '/api/v1/chat',
@@ -19,7 +20,7 @@ export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, 
       415: problemResponse('Not application/json.'),
       400: problemResponse('Malformed JSON, or a bad Idempotency-Key header.'),
       422: problemResponse('A field is invalid; `errors` names it.'),
-      429: problemResponse('The conversation has too many messages waiting for a reply; send again after Retry-After.'),
+      429: problemResponse('Over your messages per minute, or the conversation has too many messages waiting for a reply; send again after Retry-After.'),
       503: problemResponse('Temporal or Redis is unavailable; retry with the same messageId.'),
     },
   });
@@ -35,7 +36,8 @@ export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, 
     }
     const messageId = idempotencyKey ?? body.messageId ?? randomUUID();
     const clientId = body.conversationId ?? randomUUID();
-    const conversation = apiConversation(userOf(c), clientId);
+    const { user } = principalOf(c);
+    const conversation = apiConversation(user, clientId);
     const conversationId = conversation.id;
 
     // Read the stream position before anything else: a reply published after it is seen by the wait below,
@@ -44,20 +46,26 @@ export function chatRoutes({ config, conversations, replies, logger }: ApiDeps, 
     const earlier = await replies.findReply(conversationId, messageId);
     if (earlier) return c.json({ conversationId: clientId, messageId, reply: earlier }, 200);
 
-    await conversations.send(conversation, { messageId, text: body.text, receivedAt: new Date().toISOString() });
+    await limits.messages.within(user, messageId, () =>
+      conversations.send(conversation, { messageId, text: body.text, receivedAt: new Date().toISOString() }),
+    );
     const queued = {
       conversationId: clientId,
       messageId,
       status: 'queued' as const,
       eventsUrl: `/api/v1/conversations/${clientId}/events?after=${afterId}`,
     };
-    if (!body.wait) return c.json(queued, 202);
+    // Past this process's cap on waiting requests the message is still taken: only the wait is skipped.
+    if (!body.wait || !limits.waiting.tryEnter()) return c.json(queued, 202);
     // The message is accepted now: if waiting fails (Redis went away) the honest answer is 202, not an error that
     // invites a retry without the messageId and so a second turn.
-    const reply = await replies.waitForReply(conversationId, messageId, afterId, config.api.chatWait).catch((error: unknown) => {
-      logger.warn({ conversationId, messageId, error: (error as Error).message }, 'waiting for the reply failed; answering 202');
-      return null;
-    });
+    const reply = await replies
+      .waitForReply(conversationId, messageId, afterId, config.api.chatWait)
+      .catch((error: unknown) => {
+        logger.warn({ conversationId, messageId, error: (error as Error).message }, 'waiting for the reply failed; answering 202');
+        return null;
+      })
+      .finally(() => limits.waiting.leave());
     return reply ? c.json({ conversationId: clientId, messageId, reply }, 200) : c.json(queued, 202);
   });
 }

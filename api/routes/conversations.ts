@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Turn } from '../../workflows/messages';
-import { apiConversation, apiConversationId, userOf } from '../conversation-ids';
+import { apiConversation, apiConversationId, ownerOf, ownerQuery } from '../conversation-ids';
 import { findConversation, requireConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
 import { conversationParams, historyPage, historyQuery, problemResponse, snapshotSchema } from '../schemas';
@@ -12,7 +12,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     method: 'get',
     path: '/api/v1/conversations/{id}',
     summary: 'What the conversation knows now',
-    request: { params: conversationParams },
+    request: { params: conversationParams, query: ownerQuery },
     responses: {
       200: { description: 'Snapshot.', content: { 'application/json': { schema: snapshotSchema } } },
       404: problemResponse('No such conversation.'),
@@ -23,7 +23,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     method: 'get',
     path: '/api/v1/conversations/{id}/messages',
     summary: 'Full history, oldest first, paginated by turn',
-    request: { params: conversationParams, query: historyQuery },
+    request: { params: conversationParams, query: historyQuery.extend(ownerQuery.shape) },
     responses: {
       200: { description: 'One page of messages.', content: { 'application/json': { schema: historyPage } } },
       404: problemResponse('No such conversation.'),
@@ -34,12 +34,13 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     method: 'post',
     path: '/api/v1/conversations/{id}/reset',
     summary: 'Start a fresh context (history stays archived)',
-    request: { params: conversationParams },
+    request: { params: conversationParams, query: ownerQuery },
     responses: {
       202: {
         description: 'Reset queued; it applies after the messages sent before it.',
         content: { 'application/json': { schema: snapshotSchema.pick({ conversationId: true }) } },
       },
+      403: problemResponse("Another user's conversation, for an operator: resetting it needs the admin role."),
       404: problemResponse('No such conversation.'),
       503: problemResponse('Temporal or Redis is unavailable.'),
     },
@@ -48,7 +49,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
   return app
     .openapi(snapshotRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const found = await findConversation(deps, apiConversationId(userOf(c), id), id);
+      const found = await findConversation(deps, apiConversationId(ownerOf(c, id, 'operator'), id), id);
       if (found.state === 'running') {
         const { unarchivedTurns: _, recentTurns, ...snapshot } = found.snapshot;
         return c.json({ ...snapshot, recentTurns: await deps.texts.resolveTurns(recentTurns), conversationId: id }, 200);
@@ -69,7 +70,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     .openapi(historyRoute, async (c) => {
       const { id } = c.req.valid('param');
       const { after, limit } = c.req.valid('query');
-      const conversationId = apiConversationId(userOf(c), id);
+      const conversationId = apiConversationId(ownerOf(c, id, 'operator'), id);
       const found = await findConversation(deps, conversationId, id);
       // Live turns first, archive second: a turn archived in between is then found in the archive.
       const live = found.state === 'running' ? found.snapshot.unarchivedTurns : [];
@@ -82,7 +83,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     })
     .openapi(resetRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const conversation = apiConversation(userOf(c), id);
+      const conversation = apiConversation(ownerOf(c, id, 'admin'), id);
       await requireConversation(deps, conversation.id, id);
       await deps.conversations.reset(conversation, randomUUID());
       return c.json({ conversationId: id }, 202);

@@ -12,14 +12,17 @@ import { Bot, GrammyError, type Context } from 'grammy';
 import type { ConversationRef, Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
-import { QueueFullError } from '../../lib/errors';
+import { LimitExceededError, QueueFullError } from '../../lib/errors';
+import type { MessageRateLimit } from '../../lib/rate-limits';
 import {
-  helpText, resetText, restingText, slowDownText, statusText, statusUnavailableText, textOnlyText, unknownCommandText,
+  helpText, resetText, restingText, slowDownText, statusText, statusUnavailableText, textOnlyText, tooFastText, unknownCommandText,
 } from './commands';
 import { readUpdate } from './read-update';
 
 export interface TelegramEdgeDeps {
   conversations: Conversations;
+  /** The same per-user budget as the HTTP API's (a Telegram user counts as `tg:<user>`). */
+  messageLimit: MessageRateLimit;
   redis: Redis;
   keyPrefix: string;
   commandPrefix: string;
@@ -50,11 +53,14 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
     logger.info({ messageId }, 'telegram update answered before; not again');
     return;
   }
-  if (intent.kind === 'message' && (await sent(conversation, messageId, intent.text, deps))) return;
-  const text =
-    intent.kind === 'message' ? slowDownText
-    : intent.kind === 'unsupported' ? textOnlyText
-    : await runCommand(intent.name, conversation, messageId, deps);
+  let text: string;
+  if (intent.kind === 'message') {
+    const refusal = await send(conversation, messageId, intent.text, deps);
+    if (refusal === undefined) return;
+    text = refusal;
+  } else {
+    text = intent.kind === 'unsupported' ? textOnlyText : await runCommand(intent.name, conversation, messageId, deps);
+  }
   if (!(await answered.claim())) return;
   try {
     await ctx.reply(text);
@@ -70,15 +76,24 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
   }
 }
 
-/** True once the message is on its way to the conversation; false when its queue is full (the user is told). */
-async function sent(conversation: ConversationRef, messageId: string, text: string, deps: TelegramEdgeDeps): Promise<boolean> {
+/**
+ * Undefined once the message is on its way to the conversation; else what to tell the user: their queue is full,
+ * or they are over their messages per minute.
+ */
+async function send(conversation: ConversationRef, messageId: string, text: string, deps: TelegramEdgeDeps): Promise<string | undefined> {
   try {
-    await deps.conversations.send(conversation, { messageId, text, receivedAt: new Date().toISOString() });
-    return true;
+    await deps.messageLimit.within(`tg:${conversation.user}`, messageId, () =>
+      deps.conversations.send(conversation, { messageId, text, receivedAt: new Date().toISOString() }),
+    );
+    return undefined;
   } catch (error) {
+    if (error instanceof LimitExceededError) {
+      deps.logger.warn({ conversationId: conversation.id, messageId }, 'telegram message refused: over the messages per minute');
+      return tooFastText(error.retryAfterSeconds);
+    }
     if (!(error instanceof QueueFullError)) throw error;
     deps.logger.warn({ conversationId: conversation.id, messageId }, 'telegram message refused: too many messages waiting');
-    return false;
+    return slowDownText;
   }
 }
 

@@ -11,6 +11,7 @@ import type { AppConfig } from '../../lib/config';
 import type { Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
+import { MessageRateLimit } from '../../lib/rate-limits';
 import { createTelegramBot } from './bot';
 import { syncCommands } from './commands';
 import { allowedUpdates, startPolling, type Poller } from './polling';
@@ -41,7 +42,8 @@ export function startTelegramChannel(token: string, deps: TelegramChannelDeps): 
   const { config, redis, logger } = deps;
   const { apiRoot, commandPrefix, webhook } = config.telegram;
   const keyPrefix = config.redis.keyPrefix;
-  const bot = createTelegramBot(token, apiRoot, { ...deps, keyPrefix, commandPrefix });
+  const messageLimit = new MessageRateLimit(redis, keyPrefix, config.limits.messagesPerMinute);
+  const bot = createTelegramBot(token, apiRoot, { ...deps, keyPrefix, commandPrefix, messageLimit });
   const stopping = new AbortController();
   let secret: Buffer | undefined;
   let poller: Poller | undefined;

@@ -26,6 +26,9 @@ export const resetText = 'Fresh start: I have forgotten the context of our conve
 export const statusUnavailableText = "I can't look that up right now; please try again in a moment.";
 export const slowDownText =
   "Slow down a little, please: I still have many of your messages to answer. I did not take this one; send it again in a moment.";
+export function tooFastText(retryAfterSeconds: number): string {
+  return `You're writing faster than I may take messages. I did not take this one; send it again in ${retryAfterSeconds} s.`;
+}
 export const restingText = 'Nothing in progress: your next message starts (or resumes) our conversation.';
 
 export function unknownCommandText(prefix: string, name: string): string {

@@ -117,7 +117,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   },
 
   async open(ctx) {
-    const target = engineTarget(ctx.world.api);
+    const target = engineTarget(ctx.world.api, ctx.world.authorization());
     // The floor opens as many as the first step, for comparison (it has no cache or memory goal to probe).
     const first = ctx.plan.open[0] ?? 0;
     await withFloor(ctx, async (floor) => {
@@ -143,7 +143,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
 
   async soak(ctx) {
     const { conversations, everyMs, durationMs } = ctx.plan.soak;
-    const target = engineTarget(ctx.world.api);
+    const target = engineTarget(ctx.world.api, ctx.world.authorization());
     const description = `${conversations} conversations, one message each every ${everyMs / 1000} s, for ${durationMs / 1000} s`;
     await measure(ctx, target, 'soak', description, conversations, (p) =>
       paced(target, { runId: `${ctx.runId}-soak`, conversations, everyMs, durationMs, streamingUsers }, p),
@@ -151,7 +151,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   },
 
   async long(ctx) {
-    const target = engineTarget(ctx.world.api);
+    const target = engineTarget(ctx.world.api, ctx.world.authorization());
     const turns = ctx.plan.longTurns;
     const result = await measure(ctx, target, 'long', `one conversation, ${turns} turns`, 1, (p) =>
       closedLoop(target, { runId: `${ctx.runId}-long`, conversations: 1, messages: turns }, p),
@@ -169,7 +169,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
     const { conversations, idleTimeoutMs } = ctx.plan.restart;
     const idle = { CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms` };
     const runId = `${ctx.runId}-restart`;
-    const target = engineTarget(ctx.world.api);
+    const target = engineTarget(ctx.world.api, ctx.world.authorization());
     await ctx.world.stopStack();
     await ctx.world.startStack(idle);
     try {
@@ -212,7 +212,7 @@ async function probe(target: Target, runId: string, count: number, total: number
 }
 
 async function bothTargets(ctx: BenchContext, run: (target: Target) => Promise<void>): Promise<void> {
-  await run(engineTarget(ctx.world.api));
+  await run(engineTarget(ctx.world.api, ctx.world.authorization()));
   await withFloor(ctx, run);
 }
 

@@ -29,15 +29,13 @@ export interface Target {
 
 /** How long a turn (or the wait for its reply on the event stream) may take before the bench counts it as an error. */
 const turnTimeoutMs = 120_000;
-/** Every engine conversation belongs to this API user. */
-const benchUser = 'bench';
-
-export function engineTarget(api: string): Target {
+/** `api` as the user `authorization` (a `Bearer …` header value) signs in as. */
+export function engineTarget(api: string, authorization: string): Target {
   return {
     name: 'engine',
     async turn(conversationId, messageId, text, streaming) {
       const started = performance.now();
-      const response = await postChat(api, { conversationId, messageId, text, wait: !streaming });
+      const response = await postChat(api, authorization, { conversationId, messageId, text, wait: !streaming });
       if (response.status === 200 && !streaming) {
         await response.arrayBuffer();
         return { latencyMs: performance.now() - started };
@@ -45,15 +43,15 @@ export function engineTarget(api: string): Target {
       // 202: accepted, and the reply is read from the event stream, as a careful client does after the wait ran out.
       if (response.status !== 202) throw new Error(`POST /api/v1/chat answered ${response.status}: ${await response.text()}`);
       const { eventsUrl } = (await response.json()) as { eventsUrl: string };
-      return replyFromEvents(api, eventsUrl, messageId, started);
+      return replyFromEvents(api, authorization, eventsUrl, messageId, started);
     },
     async close() {},
   };
 }
 
 /** Reads the conversation's SSE stream from `eventsUrl` until the reply to `messageId`; times the first token too. */
-async function replyFromEvents(api: string, eventsUrl: string, messageId: string, started: number): Promise<TurnOutcome> {
-  const events = await fetch(`${api}${eventsUrl}`, { headers: { 'x-user-id': benchUser }, signal: AbortSignal.timeout(turnTimeoutMs) });
+async function replyFromEvents(api: string, authorization: string, eventsUrl: string, messageId: string, started: number): Promise<TurnOutcome> {
+  const events = await fetch(`${api}${eventsUrl}`, { headers: { authorization }, signal: AbortSignal.timeout(turnTimeoutMs) });
   if (!events.ok || !events.body) throw new Error(`GET ${eventsUrl} answered ${events.status}`);
   let firstTokenMs: number | undefined;
   for await (const event of sseEvents(events.body)) {
@@ -67,10 +65,10 @@ async function replyFromEvents(api: string, eventsUrl: string, messageId: string
   throw new Error(`the event stream ${eventsUrl} ended before the reply to ${messageId}`);
 }
 
-function postChat(api: string, body: Record<string, unknown>): Promise<Response> {
+function postChat(api: string, authorization: string, body: Record<string, unknown>): Promise<Response> {
   return fetch(`${api}/api/v1/chat`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-user-id': benchUser },
+    headers: { 'content-type': 'application/json', authorization },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(turnTimeoutMs),
   });

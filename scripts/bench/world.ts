@@ -12,6 +12,7 @@ import { searchAttributes } from '../../lib/search-attributes';
 import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
 import { freePortBlock, freePorts } from '../../test/support/ports';
 import { spawnChild, type ChildHandle } from '../child-process';
+import { driverEnv, developmentAuthorization } from '../dev-credentials';
 import { startPostgres } from '../postgres-server';
 import { findTemporalCli, findTemporalServer, findTemporalSqlTool } from '../provision';
 import { startRedisServer } from '../redis-server';
@@ -22,6 +23,8 @@ import { withChildren } from './resources';
 
 export interface World {
   api: string;
+  /** `Bearer <token>` of the bench's user (the stack's development token, rewritten at each start). */
+  authorization(): string;
   temporalAddress: string;
   redisUrl: string;
   floorTaskQueue: string;
@@ -94,6 +97,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       // Telegram stays off whatever the caller's environment says.
       TELEGRAM_BOT_TOKEN: '',
       TELEGRAM_BOT_TOKEN_FILE: '',
+      ...driverEnv,
     };
     let stack: StackHandle | undefined;
     const startApps = async (extra: Record<string, string> = {}) => {
@@ -123,6 +127,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       floorTaskQueue,
       model,
       stack: () => stack!,
+      authorization: () => developmentAuthorization(stack!),
       async stopStack() {
         await stack?.stop();
         stack = undefined;

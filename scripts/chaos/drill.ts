@@ -6,6 +6,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { developmentAuthorization } from '../dev-credentials';
 import { account } from './accounting';
 import type { DrillLog, FaultRecord } from './drill-log';
 import type { DrillReport } from './drill-report';
@@ -68,6 +69,7 @@ export async function runDrill(options: DrillOptions, progress: (line: string) =
     await runLoad(
       {
         api: infra.stack.urls.api,
+        authorization: developmentAuthorization(infra.stack),
         runId,
         conversations: options.conversations,
         messages: options.messages,

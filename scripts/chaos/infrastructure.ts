@@ -13,6 +13,7 @@ import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-
 import { freePorts } from '../../test/support/ports';
 import { startTelegramServer, type TelegramServer } from '../../test/support/telegram-server';
 import type { ChildHandle } from '../child-process';
+import { driverEnv } from '../dev-credentials';
 import { startMinio } from '../minio-server';
 import { findMinio, findTemporalCli } from '../provision';
 import { startRedisServer } from '../redis-server';
@@ -117,6 +118,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
         TELEGRAM_BOT_TOKEN_FILE: '',
         TELEGRAM_API_ROOT: telegram?.apiRoot ?? '',
         TELEGRAM_WEBHOOK_URL: '',
+        ...driverEnv,
       },
     });
     started.push({ name: 'stack', stop: () => stack.stop() });

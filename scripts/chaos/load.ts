@@ -11,6 +11,8 @@ import { isLargeMessage, largeMessageChars, padWithCjk, plainText } from './mess
 
 export interface LoadOptions {
   api: string;
+  /** `Bearer <token>` of the drill's user (the stack's development token). */
+  authorization: string;
   runId: string;
   conversations: number;
   messages: number;
@@ -63,7 +65,7 @@ export async function runLoad(options: LoadOptions, record: LoadRecord, drain: (
       const plain = plainText(`message ${index} of ${conversationId}: `, options.messageChars);
       const reply = await send(options, message, large ? padWithCjk(plain, largeMessageChars.api) : plain);
       if (reply && keep(reply)) record.replies.push(observed(conversationId, reply, 'http'));
-      if (index === 0) readers.push(readEvents(options.api, conversationId, stopReaders.signal, (reply, eventId) => {
+      if (index === 0) readers.push(readEvents(options, conversationId, stopReaders.signal, (reply, eventId) => {
         if (keep(reply)) record.replies.push(observed(conversationId, reply, 'sse', eventId));
       }));
       await think();
@@ -93,7 +95,7 @@ async function send(options: LoadOptions, message: SentMessage, body: string): P
     try {
       const response = await fetch(`${options.api}/api/v1/chat`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': message.messageId },
+        headers: { authorization: options.authorization, 'content-type': 'application/json', 'idempotency-key': message.messageId },
         body: JSON.stringify({ conversationId: message.conversationId, text: body }),
         signal: AbortSignal.timeout(60_000),
       });
@@ -132,12 +134,17 @@ function retryAfterMs(header: string | null): number | undefined {
 }
 
 /** Reads the conversation's SSE stream from its start, reconnecting after errors with Last-Event-ID. */
-async function readEvents(api: string, conversationId: string, signal: AbortSignal, onReply: (reply: ReplyBody, eventId: string) => void): Promise<void> {
+async function readEvents(
+  { api, authorization }: Pick<LoadOptions, 'api' | 'authorization'>,
+  conversationId: string,
+  signal: AbortSignal,
+  onReply: (reply: ReplyBody, eventId: string) => void,
+): Promise<void> {
   let lastEventId = '0-0';
   while (!signal.aborted) {
     try {
       const response = await fetch(`${api}/api/v1/conversations/${conversationId}/events`, {
-        headers: { 'last-event-id': lastEventId },
+        headers: { authorization, 'last-event-id': lastEventId },
         signal,
       });
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);

@@ -2,7 +2,7 @@
  * An in-process engine for one suite: a worker and the API against the shared test Temporal server,
  * Redis and MinIO, isolated by a unique task queue, Redis key prefix and bucket (so suites run in parallel).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +10,14 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { start as startApi, type ApiHandle } from '../../api/main';
+import type { Role } from '../../lib/auth';
 import { keyRingOf, loadConfig, type AppConfig } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { dataConverterFor } from '../../lib/temporal';
 import { start as startWorker } from '../../workers/main';
 import { workflowsPath } from '../../workers/workflows-path';
 import { testServices } from './services';
+import { bearer } from './tokens';
 
 export interface EngineOptions {
   /** Overrides for config/app.yaml, snake_case as in the file (e.g. `{ conversation: { idle_timeout: '2s' } }`). */
@@ -37,11 +39,15 @@ export type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
 
 export interface Engine {
   config: AppConfig;
+  /** The environment it runs with (testEnvironment's, with the suite's additions): a second process can share it. */
+  env: Record<string, string>;
   api: ApiHandle;
   temporal: Client;
   redis: Redis;
   /** Client-facing id → workflow id, as the API maps it for the anonymous user. */
   workflowId(clientId: string): string;
+  /** Headers that sign requests in as `user` (post and get sign in as `anonymous` unless given an authorization). */
+  as(user: string, role?: Role): Promise<Record<string, string>>;
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
   get(path: string, headers?: Record<string, string>): Promise<JsonResponse>;
   stopWorker(): Promise<void>;
@@ -90,6 +96,10 @@ export function testEnvironment(options: EngineOptions = {}): Record<string, str
     API_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DATA_DIR: dir,
+    AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
+    // Suites send faster than people do; the limits' own suite sets its own.
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+    RATE_LIMIT_STREAMS_PER_USER: '1000',
     ...archiveEnv,
     ...options.env,
   };
@@ -106,19 +116,22 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, dataConverter: dataConverterFor(keyRingOf(config)) });
   const redis = createRedis(services.redisUrl);
+  const anonymous = env.AUTH_JWT_SECRET ? await bearer(env) : {}; // none when a suite uses an identity provider's keys
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> =>
     fetch(`${api.url}${path}`, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: { ...anonymous, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
 
   return {
     config,
+    env,
     api,
     temporal,
     redis,
     workflowId: (clientId) => `api:anonymous:${clientId}`,
+    as: (user, role) => bearer(env, user, role),
     post: (path, body, headers) => request('POST', path, body, headers),
     get: (path, headers) => request('GET', path, undefined, headers),
     async stopWorker() {
