@@ -27,12 +27,14 @@ export interface SummarizeInput {
 
 /**
  * System prompt, the summary (when there is one), the window as user/assistant pairs, then one user message per
- * new message: coalesced messages are answered together, like a person reading several quick messages.
+ * new message: coalesced messages are answered together, like a person reading several quick messages. The summary
+ * is the model's own earlier writing about what users said, so it speaks as the assistant, never with the system's
+ * authority (a user could otherwise plant instructions in it).
  */
 export function buildReplyMessages(input: ReplyPromptInput): ChatMessage[] {
   const messages: ChatMessage[] = [{ role: 'system', content: input.systemPrompt }];
   if (input.summary) {
-    messages.push({ role: 'system', content: `Summary of the conversation so far:\n${input.summary}` });
+    messages.push({ role: 'assistant', content: `(My summary of our conversation so far.)\n${input.summary}` });
   }
   for (const turn of input.window) {
     for (const m of turn.messages) messages.push({ role: 'user', content: m.text });

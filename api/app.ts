@@ -5,32 +5,50 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { audit, withAudit } from './audit';
 import { authenticate } from './auth';
 import type { ApiDeps } from './deps';
 import { problem, problemErrorHandler } from './problem';
+import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chat';
-import { codecRoutes } from './routes/codec';
 import { conversationRoutes } from './routes/conversations';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { telegramWebhookRoutes } from './routes/telegram-webhook';
 import { requireJson, validationProblem } from './validation';
 
+/**
+ * A response sent before the request's body was read (401, 413, 415…) closes the connection: the unread rest of
+ * the body would otherwise be taken for the next request on it, and a client's next request fails on a dead socket.
+ */
+const closeUnreadBodies: MiddlewareHandler = async (c, next) => {
+  await next();
+  const declaresBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+  if (declaresBody && !c.req.raw.bodyUsed) c.res.headers.set('connection', 'close');
+};
+
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const { config, logger } = deps;
   const app = new OpenAPIHono({ defaultHook: validationProblem });
 
   app.use(requestId());
+  app.use(closeUnreadBodies);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
     const ms = Math.round(performance.now() - started);
     logger.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
   });
+  app.use(withAudit(deps.audit));
   // Authentication before the body is read: a caller without a valid token gets nothing else.
   app.use('/api/*', authenticate(deps.verify));
+  app.use('/api/*', async (c, next) => {
+    await next();
+    if (c.res.status === 429) audit(c, 'limit.exceeded', `${c.req.method} ${c.req.path}`, 'denied');
+  });
   app.use(
     '/api/*',
     bodyLimit({
@@ -45,9 +63,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   chatRoutes(deps, app);
   conversationRoutes(deps, app);
   eventRoutes(deps, app);
+  auditRoutes(deps, app);
   healthRoutes(deps, app);
   if (deps.telegramWebhook) telegramWebhookRoutes(deps.telegramWebhook, app);
-  if (deps.codec) codecRoutes({ codec: deps.codec, corsOrigins: config.codec.corsOrigins }, app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

@@ -6,6 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { AuthenticationError, type Principal, type Verifier } from '../lib/auth';
+import { audit } from './audit';
 import { problem } from './problem';
 
 declare module 'hono' {
@@ -28,6 +29,7 @@ export function authenticate(verify: Verifier): MiddlewareHandler {
       c.set('principal', await verify(token));
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
+      audit(c, 'auth.token-refused', `${c.req.method} ${c.req.path}: ${error.message}`, 'denied');
       return challenge(c, `The token was refused: ${error.message}.`, 'invalid_token', error.message);
     }
     await next();

@@ -8,6 +8,7 @@ import { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { hasRole, type Role } from '../lib/auth';
 import type { ConversationRef } from '../lib/conversations';
+import { audit } from './audit';
 import { principalOf } from './auth';
 import { notFound } from './conversation-lookup';
 
@@ -29,7 +30,13 @@ export function ownerOf(c: Context, clientId: string, othersNeed: Role): string 
   const { user, role } = principalOf(c);
   const named = c.req.query('user');
   if (named === undefined || named === user) return user;
-  if (hasRole({ user, role }, othersNeed)) return named;
+  const target = apiConversationId(named, clientId);
+  if (hasRole({ user, role }, othersNeed)) {
+    // A reset is audited as such by its route; a read of someone else's conversation here.
+    if (othersNeed === 'operator') audit(c, 'conversation.read-other', target, 'allowed');
+    return named;
+  }
+  audit(c, 'role.denied', target, 'denied');
   if (hasRole({ user, role }, 'operator')) {
     throw new HTTPException(403, { message: `Doing this to another user's conversation needs the ${othersNeed} role.` });
   }

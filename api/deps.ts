@@ -1,12 +1,12 @@
 /** What the HTTP API needs, as narrow interfaces; api/main.ts builds the real ones. */
 import type { ContextSnapshot, Reply, Turn } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
+import type { AuditLog } from '../lib/audit-log';
 import type { Verifier } from '../lib/auth';
 import type { MessageRateLimit, StreamLeases } from '../lib/rate-limits';
 import type { WaitingRequests } from './waiting-requests';
 import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
-import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
 import type { TextStore } from '../lib/text-store';
 import type { TelegramWebhook } from '../channels/telegram/channel';
@@ -28,6 +28,8 @@ export interface ApiDeps {
   config: AppConfig;
   /** Checks a bearer token (lib/auth.ts). */
   verify: Verifier;
+  /** The tamper-evident log of security-relevant actions. */
+  audit: AuditLog;
   /** Per-user limits shared through Redis, and this process's cap on waiting requests. */
   limits: { messages: MessageRateLimit; streams: StreamLeases; waiting: WaitingRequests };
   conversations: Conversations;
@@ -38,8 +40,6 @@ export interface ApiDeps {
   /** Each check resolves when its dependency answers and rejects otherwise. */
   readiness: Record<string, () => Promise<unknown>>;
   logger: Logger;
-  /** The payload codec the codec server exposes; absent when the codec server is off. */
-  codec?: PayloadCodec;
   /** The Telegram channel's webhook intake; absent unless a bot token and a webhook URL are configured. */
   telegramWebhook?: TelegramWebhook;
 }

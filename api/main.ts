@@ -2,15 +2,18 @@
  * API process: the composition root that turns config into clients and serves the Hono app.
  * `node --import tsx api/main.ts` runs it; SIGTERM stops it gracefully.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import { AuditLog } from '../lib/audit-log';
 import { createVerifier } from '../lib/auth';
 import { MessageRateLimit, StreamLeases } from '../lib/rate-limits';
 import { createBlobStore } from '../lib/blob-store';
-import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
+import { codecAddress, keyRingOf, loadConfig, secretsOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
 import { ConfigError } from '../lib/errors';
@@ -24,6 +27,7 @@ import { TextStore } from '../lib/text-store';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTelegramChannel } from '../channels/telegram/channel';
 import { createApp } from './app';
+import { startCodecServer } from './codec-server';
 import { WaitingRequests } from './waiting-requests';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
@@ -33,6 +37,8 @@ export interface ApiHandle {
   /** The port actually bound (useful with PORT=0). */
   port: number;
   url: string;
+  /** The codec server's base URL (`…/codec`), when it runs. */
+  codecUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -42,7 +48,8 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       'AUTH_JWT_SECRET or AUTH_JWKS_URL is required: every /api route needs a bearer token (npm start generates a development secret)',
     ]);
   }
-  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const logger = createLogger({ level: config.logLevel, name: 'api', secrets: secretsOf(config) });
+  const verify = createVerifier(config.auth);
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
   const redis = connectRedis(config.redis, { connectionName: 'api', logger });
@@ -58,11 +65,13 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const texts = new TextStore(blobs, cipher, logger);
   const conversations = new Conversations(client, config, { queue: replies, texts });
   const telegram = config.telegram.token
-    ? startTelegramChannel(config.telegram.token, { config, conversations, redis, logger: logger.child({ channel: 'telegram' }) })
+    ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, logger: logger.child({ channel: 'telegram' }) })
     : undefined;
+  const auditLog = new AuditLog({ redis, blobs, cipher, logger }, config.redis.keyPrefix);
   const app = createApp({
     config,
-    verify: createVerifier(config.auth),
+    verify,
+    audit: auditLog,
     limits: {
       messages: new MessageRateLimit(redis, config.redis.keyPrefix, config.limits.messagesPerMinute),
       streams: new StreamLeases(redis, config.redis.keyPrefix, config.limits.streamsPerUser),
@@ -74,8 +83,6 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     replies,
     texts,
     history: new TranscriptArchive(blobs, logger, cipher),
-    // Without a key ring only offloaded payloads need decoding; everything else passes through.
-    ...((config.codec.enabled ?? config.mode === 'development') ? { codec: codecServerCodec(ring, overflow) } : {}),
     readiness: {
       temporal: () => connection.healthService.check({}),
       redis: () => pingRedis(redis),
@@ -83,18 +90,39 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     },
   });
 
-  const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host });
+  const { tlsCertFile, tlsKeyFile } = config.api;
+  const tls = tlsCertFile && tlsKeyFile
+    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tlsCertFile), key: readFileSync(tlsKeyFile), minVersion: 'TLSv1.3' as const } }
+    : {};
+  const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host, ...tls });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ port }, 'api listening');
+  logger.info({ port, tls: Boolean(tls.createServer) }, 'api listening');
+  const codecAt = codecAddress(config);
+  const codecServer = codecAt
+    ? await startCodecServer({
+        ...codecAt,
+        // Without a key ring only offloaded payloads need decoding; everything else passes through.
+        codec: codecServerCodec(ring, overflow),
+        corsOrigins: config.codec.corsOrigins,
+        audit: auditLog,
+        ...(config.codec.requireToken ? { verify } : {}),
+        logger,
+      }).catch(async (error: unknown) => {
+        await new Promise((resolve) => server.close(resolve));
+        throw error;
+      })
+    : undefined;
 
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls.createServer ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...(codecServer ? { codecUrl: codecServer.url } : {}),
     async stop() {
+      await codecServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       (server as Server).closeIdleConnections();
       // Requests in flight (a chat waiting for its reply) get a moment to finish; open SSE streams never would.
@@ -103,6 +131,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       await closed;
       await telegram?.stop();
       await connection.close();
+      auditLog.close();
       redis.disconnect();
       logger.info('api stopped');
     },

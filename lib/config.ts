@@ -87,6 +87,9 @@ const schema = z.strictObject({
     chatWait: duration.prefault('25s'),
     maxBodyBytes: count.default(64 * 1024),
     maxTextChars: count.default(16_000),
+    /** PEM files: set both and the API serves HTTPS, TLS 1.3 only. */
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
   }).prefault({}),
   conversation: z.strictObject({
     systemPrompt: z.string().default('You are a helpful assistant.'),
@@ -139,8 +142,13 @@ const schema = z.strictObject({
     clockSkew: duration.prefault('30s'),
   }).prefault({}),
   codec: z.strictObject({
-    /** Serve POST /codec/encode|decode for the Temporal UI; default: only in development (see api/routes/codec.ts). */
-    enabled: z.union([z.boolean(), z.stringbool()]).optional(),
+    /**
+     * Where the codec server for the Temporal UI listens (`host:port`, or `off`); never on the API's port. Default:
+     * 127.0.0.1:3001 in development, off in production.
+     */
+    listen: z.string().regex(/^(off|\[?[^\s\]]+\]?:\d{1,5})$/, 'use host:port (e.g. 127.0.0.1:3001), or off').optional(),
+    /** Decoding needs an operator's bearer token; `npm start` turns it off with the secret it generates (the UI has none). */
+    requireToken: z.union([z.boolean(), z.stringbool()]).default(true),
     /** Browser origins allowed to call it: the Temporal UI's. */
     corsOrigins: z.array(z.string().min(1)).default(['http://localhost:8233', 'http://127.0.0.1:8233']),
   }).prefault({}),
@@ -193,7 +201,8 @@ export type AppConfig = Readonly<
 export const environmentVariables: Readonly<Record<string, string>> = {
   APP_ENV: 'mode',
   ENCRYPTION_KEYS: 'encryption.keys',
-  CODEC_SERVER_ENABLED: 'codec.enabled',
+  CODEC_LISTEN: 'codec.listen',
+  CODEC_REQUIRE_TOKEN: 'codec.requireToken',
   RATE_LIMIT_MESSAGES_PER_MINUTE: 'limits.messagesPerMinute',
   RATE_LIMIT_STREAMS_PER_USER: 'limits.streamsPerUser',
   MAX_WAITING_REQUESTS: 'limits.maxWaitingRequests',
@@ -222,6 +231,8 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   S3_SECRET_ACCESS_KEY: 'archive.s3.secretAccessKey',
   S3_PREFIX: 'archive.s3.prefix',
   PORT: 'api.port',
+  TLS_CERT_FILE: 'api.tlsCertFile',
+  TLS_KEY_FILE: 'api.tlsKeyFile',
   API_HOST: 'api.host',
   CHAT_WAIT_TIMEOUT: 'api.chatWait',
   CONVERSATION_IDLE_TIMEOUT: 'conversation.idleTimeout',
@@ -290,6 +301,19 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   if (config.telegram.webhook.url && !config.telegram.token) {
     problems.push('TELEGRAM_WEBHOOK_URL (telegram.webhook.url) needs TELEGRAM_BOT_TOKEN (telegram.token)');
   }
+  if (Boolean(config.api.tlsCertFile) !== Boolean(config.api.tlsKeyFile)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together: set both for HTTPS, or neither');
+  }
+  for (const file of [config.api.tlsCertFile, config.api.tlsKeyFile]) {
+    if (file && !existsSync(file)) problems.push(`${file} (TLS_CERT_FILE / TLS_KEY_FILE) does not exist`);
+  }
+  const codec = codecAddress(config);
+  if (config.mode === 'production' && codec && !isPrivateHost(codec.host)) {
+    problems.push(
+      `CODEC_LISTEN=${config.codec.listen}: the codec server decrypts every payload; in production it listens on a loopback or ` +
+        'private address only (put the Temporal UI beside it, or reach it through the operators\' proxy)',
+    );
+  }
   if (config.encryption.keys) {
     try {
       parseKeyRing(config.encryption.keys);
@@ -298,6 +322,13 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
     }
   } else if (config.mode === 'production') {
     problems.push('ENCRYPTION_KEYS is required when APP_ENV=production: message text must never be stored in plaintext');
+  }
+  if (config.mode === 'production' && usingDevProvider) {
+    const skipped = skippedProviders.map((p) => `${p.name} needs ${p.missing.join(', ')}`).join('; ');
+    problems.push(
+      `APP_ENV=production needs a real model provider, not the echoing dev provider: none in ${modelFile} is usable` +
+        (skipped ? ` (${skipped})` : ''),
+    );
   }
   const chainMs = config.model.providers.reduce((sum, p) => sum + p.timeout, 0);
   if (chainMs > modelChainBudgetMs) {
@@ -310,6 +341,26 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   config.stack.dataDir = absolute(root, config.stack.dataDir);
   const archiveDir = absolute(root, config.archive.dir ?? join(config.stack.dataDir, 'archive'));
   return deepFreeze({ ...config, archiveDir, skippedProviders, usingDevProvider });
+}
+
+/** Configured secrets, for the logger to keep out of every line (createLogger's `secrets`). */
+export function secretsOf(config: AppConfig): (string | undefined)[] {
+  return [config.telegram.token, config.telegram.webhook.secret, config.auth.jwtSecret, config.archive.s3.secretAccessKey, config.temporal.apiKey];
+}
+
+/** Where the codec server listens, or undefined when it is off (see `codec.listen`). */
+export function codecAddress(config: Pick<AppConfig, 'codec' | 'mode'>): { host: string; port: number } | undefined {
+  const listen = config.codec.listen ?? (config.mode === 'development' ? '127.0.0.1:3001' : 'off');
+  if (listen === 'off') return undefined;
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}
+
+/** Loopback, or an address of a private network (RFC 1918, RFC 4193): not reachable from the internet. */
+function isPrivateHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return true;
+  if (/^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host)) return true;
+  return /^f[cd][0-9a-f]{2}:/i.test(host);
 }
 
 /** The key ring that encrypts Temporal payloads, Redis values and archive objects; undefined when none is configured. */

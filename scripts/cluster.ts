@@ -10,7 +10,7 @@ import { searchAttributes } from '../lib/search-attributes';
 import { describeExit, type ChildHandle } from './child-process';
 import { startPostgres } from './postgres-server';
 import { findTemporalCli, findTemporalServer, findTemporalSqlTool, findTemporalUiServer } from './provision';
-import { startStack, type StackHandle, type StackOptions } from './stack';
+import { startStack, uiCodecEndpoint, type StackHandle, type StackOptions } from './stack';
 import { startTemporalServer, type Database } from './temporal-server';
 import { startUiServer } from './temporal-ui-server';
 
@@ -83,7 +83,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<StackH
       port: uiPort,
       temporalAddress: temporal.address,
       namespace: config.temporal.namespace,
-      codecEndpoint: `http://localhost:${config.api.port}/codec`,
+      codecEndpoint: uiCodecEndpoint(config),
       log,
       detached: true,
       signal: options.signal,

@@ -24,6 +24,7 @@ export const driverEnv: Readonly<Record<string, string>> = {
   RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
   RATE_LIMIT_STREAMS_PER_USER: '100000',
   MAX_WAITING_REQUESTS: '100000',
+  CODEC_LISTEN: 'off',
 };
 
 /** `Bearer <development token>` of a stack started with driverEnv. */

@@ -13,7 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { workflowsPath } from '../workers/workflows-path';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../lib/config';
+import { codecAddress, loadConfig, type AppConfig } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
 import { spawnChild, describeExit, type ChildHandle } from './child-process';
 import { developmentAuthSecretFile, developmentKeyFile, writeDevelopmentToken } from './dev-credentials';
@@ -24,7 +24,7 @@ import { startBalancer, type Balancer } from './tcp-balancer';
 import { ensureSearchAttributes } from './temporal-cli';
 import { startDevServer } from './temporal-dev-server';
 import { waitForWorkersPolling } from './worker-pollers';
-import { httpOk, waitUntil } from './wait-until';
+import { httpOk, tcpOpen, waitUntil } from './wait-until';
 
 export interface StackOptions {
   /** Variables laid over process.env, for the config and every child (e.g. TEMPORAL_ADDRESS, REDIS_URL). */
@@ -104,11 +104,14 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   if (!config.encryption.keys) env.ENCRYPTION_KEYS_FILE = developmentKeyFile(config.stack.dataDir, log);
   if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
     env.AUTH_JWT_SECRET_FILE = developmentAuthSecretFile(config.stack.dataDir);
+    // Only the launcher knows this secret: the dev server's UI has no token to send the codec server (loopback only).
+    env.CODEC_REQUIRE_TOKEN ??= 'false';
     config = loadConfig(env, root);
   }
   const devToken = config.mode === 'development' ? await writeDevelopmentToken(config, config.auth.jwtSecret) : undefined;
   if (config.api.port === 0) throw new Error('PORT=0 cannot be used by the launcher: it finds the API by its port');
   const replicas = options.apiReplicas ?? 1;
+  const tls = Boolean(config.api.tlsCertFile);
   const apiPorts =
     replicas === 1
       ? [{ name: 'api', port: config.api.port }]
@@ -182,7 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
         cli,
         port: temporalPort,
         uiPort: temporalUiPort,
-        uiCodecEndpoint: `http://localhost:${config.api.port}/codec`,
+        uiCodecEndpoint: uiCodecEndpoint(config),
         dbFile,
         namespace: config.temporal.namespace,
         log,
@@ -209,12 +212,17 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     for (let index = 1; index <= config.stack.workers; index++) {
       apps.push(spawnApp(`worker-${index}`, 'workers/main.ts'));
     }
-    for (const { name, port } of apiPorts) apps.push(spawnApp(name, 'api/main.ts', { PORT: String(port) }));
+    // One codec server is enough (the UI knows one endpoint): the first replica's.
+    for (const [index, { name, port }] of apiPorts.entries()) {
+      apps.push(spawnApp(name, 'api/main.ts', { PORT: String(port), ...(index > 0 ? { CODEC_LISTEN: 'off' } : {}) }));
+    }
     apps.forEach((app) => app.run());
 
     for (const api of apis()) {
       const { port } = apiPorts.find((p) => p.name === api.name)!;
-      await waitUntil(`${api.name} on port ${port}`, () => httpOk(`http://127.0.0.1:${port}/healthz`), {
+      // With TLS its certificate names the public host, not 127.0.0.1: an open port is as far as the launcher checks.
+      const up = tls ? () => tcpOpen(port) : () => httpOk(`http://127.0.0.1:${port}/healthz`);
+      await waitUntil(`${api.name} on port ${port}`, up, {
         timeoutMs: readyTimeoutMs,
         signal,
         failFast: () => (api.lastExit ? `it exited (${describeExit(api.lastExit)}); see the [${api.name}] lines above` : undefined),
@@ -230,11 +238,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     throw error;
   }
 
-  const apiUrl = `http://localhost:${config.api.port}`;
+  const apiUrl = `${tls ? 'https' : 'http'}://localhost:${config.api.port}`;
   return {
     urls: {
       api: apiUrl,
-      ...(replicas > 1 ? { apiReplicas: apiPorts.map((p) => `http://localhost:${p.port}`) } : {}),
+      ...(replicas > 1 ? { apiReplicas: apiPorts.map((p) => `${tls ? 'https' : 'http'}://localhost:${p.port}`) } : {}),
       docs: `${apiUrl}/docs`,
       temporalAddress: config.temporal.address,
       ...(embedded ? { temporalUi: `http://localhost:${temporalUiPort}` } : {}),
@@ -247,6 +255,14 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     stop: () => stop(),
     stopped,
   };
+}
+
+/** The codec server as the Temporal UI in the browser reaches it; undefined when it is off or on an ephemeral port. */
+export function uiCodecEndpoint(config: AppConfig): string | undefined {
+  const codec = codecAddress(config);
+  if (!codec || codec.port === 0) return undefined;
+  const local = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(codec.host);
+  return `http://${local ? 'localhost' : codec.host}:${codec.port}/codec`;
 }
 
 function pidsOf(apps: readonly SupervisedProcess[]): number[] {

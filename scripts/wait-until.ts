@@ -2,6 +2,7 @@
  * Polls until a probe answers true: the one readiness loop for the launcher and the test setup.
  * @example await waitUntil('MinIO', () => httpOk(url), { timeoutMs: 30_000 });
  */
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions {
@@ -22,6 +23,20 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, opt
     if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${options.timeoutMs / 1000} s`);
     await sleep(options.intervalMs ?? 250, undefined, { signal: options.signal });
   }
+}
+
+/** True when something accepts a TCP connection on 127.0.0.1:`port` within a second (an HTTPS server with its own certificate). */
+export function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', timeout: 1000 });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 /** True when `url` answers 2xx within a second. */

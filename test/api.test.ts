@@ -106,6 +106,18 @@ describe('HTTP API with the built-in dev provider', () => {
     expect(problem.detail).toMatch(detail);
   });
 
+  it.each([
+    ['a body of 2 MB', {}, 413],
+    ['a body without a token', { authorization: '' }, 401],
+  ])('when %s is refused before it is read then the connection closes and the next requests succeed', async (_, headers, status) => {
+    const refused = await engine.post('/api/v1/chat', { text: 'x'.repeat(2_000_000) }, headers);
+    expect(refused.status).toBe(status);
+    expect(refused.headers.get('connection')).toBe('close');
+    await refused.body?.cancel();
+    // The same client's pool: none of these may land on the socket the refused body was still arriving on.
+    for (let i = 0; i < 4; i++) expect((await engine.get('/api/v1/conversations/nobody')).status).toBe(404);
+  });
+
   it('when the Idempotency-Key header or an event id is malformed then the request is refused with 400', async () => {
     const empty = await engine.post('/api/v1/chat', { conversationId: 'idem', text: 'hi' }, { 'idempotency-key': '' });
     expect(empty.status).toBe(400);

@@ -28,6 +28,7 @@ const expected: Record<string, Record<Caller, number>> = {
   'GET /api/v1/conversations/{id}/messages': { ...refused, alice: 200, bob: 404, operator: 200, admin: 200 },
   'GET /api/v1/conversations/{id}/events': { ...refused, alice: 200, bob: 404, operator: 200, admin: 200 },
   'POST /api/v1/conversations/{id}/reset': { ...refused, alice: 202, bob: 404, operator: 403, admin: 202 },
+  'GET /api/v1/audit': { ...refused, alice: 403, bob: 403, operator: 403, admin: 200 },
 };
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

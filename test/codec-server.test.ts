@@ -1,19 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySpec } from '../lib/key-ring';
-import { startEngine, type Engine } from './support/engine';
+import { startEngine, type Engine, type JsonResponse } from './support/engine';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const uiPayload = { metadata: { encoding: b64('json/plain') }, data: b64('{"text":"hello codec"}') };
 
 describe('codec server for the Temporal UI', () => {
   let engine: Engine;
+  let operator: Record<string, string>;
   beforeAll(async () => {
     engine = await startEngine({ env: { ENCRYPTION_KEYS: generateKeySpec('k1') } });
+    operator = await engine.as('olga', 'operator');
   });
   afterAll(async () => {
     await engine?.stop();
   });
-  const call = (path: string, body: unknown) => engine.post(path, body, { 'x-namespace': 'default' });
+  const call = (path: string, body: unknown, headers = operator) =>
+    fetch(`${engine.api.codecUrl}${path.replace(/^\/codec/, '')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }) as Promise<JsonResponse>;
+
+  it('when the caller is not an operator then the codec server refuses, and the API port has no codec at all', async () => {
+    const none = await call('/codec/decode', { payloads: [uiPayload] }, {});
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="ai-assistant-core"');
+    const user = await call('/codec/decode', { payloads: [uiPayload] }, await engine.as('alice'));
+    expect(user.status).toBe(403);
+    expect((await user.json()).detail).toMatch(/operator role/);
+    expect(new URL(engine.api.codecUrl!).port).not.toBe(String(engine.api.port));
+    expect((await engine.post('/codec/decode', { payloads: [] })).status).toBe(404);
+  });
 
   it('when the UI encodes then decodes a payload then it gets the original back, encrypted in between', async () => {
     const encoded = await call('/codec/encode', { payloads: [uiPayload] });
@@ -40,7 +58,7 @@ describe('codec server for the Temporal UI', () => {
   });
 
   it('when the UI sends a CORS preflight from its origin then it is allowed', async () => {
-    const response = await fetch(`${engine.api.url}/codec/decode`, {
+    const response = await fetch(`${engine.api.codecUrl}/decode`, {
       method: 'OPTIONS',
       headers: {
         origin: 'http://localhost:8233',
@@ -51,7 +69,7 @@ describe('codec server for the Temporal UI', () => {
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
     expect(response.headers.get('access-control-allow-headers')).toMatch(/x-namespace/);
-    const stranger = await fetch(`${engine.api.url}/codec/decode`, {
+    const stranger = await fetch(`${engine.api.codecUrl}/decode`, {
       method: 'OPTIONS',
       headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
     });
@@ -75,13 +93,17 @@ describe('codec server for the Temporal UI', () => {
     const response = await call('/codec/decode', { payloads: [{ ...sealed, data: bytes.toString('base64') }] });
     expect(response.status).toBe(400);
     expect((await response.json()).detail).toMatch(/decrypt|authentic/i);
-    expect((await engine.get('/healthz')).status).toBe(200);
+    expect((await call('/codec/encode', { payloads: [uiPayload] })).status).toBe(200);
   });
 
-  it('when the API runs in production without CODEC_SERVER_ENABLED then there is no codec endpoint', async () => {
-    const production = await startEngine({ worker: false, env: { APP_ENV: 'production', ENCRYPTION_KEYS: generateKeySpec('k1') } });
+  it('when the API runs in production without CODEC_LISTEN then no codec server runs', async () => {
+    const production = await startEngine({
+      worker: false,
+      providers: [{ name: 'remote', type: 'openai-compatible', endpoint: 'http://127.0.0.1:9/v1', model: 'm' }],
+      env: { APP_ENV: 'production', ENCRYPTION_KEYS: generateKeySpec('k1'), CODEC_LISTEN: '' },
+    });
     try {
-      expect((await production.post('/codec/decode', { payloads: [] })).status).toBe(404);
+      expect(production.api.codecUrl).toBeUndefined();
     } finally {
       await production.stop();
     }

@@ -138,6 +138,12 @@ describe('message text at rest', () => {
     const show = async (...extra: string[]) =>
       (await run(temporalCliPath, ['workflow', 'show', '--address', temporal.address, '-w', 'api:anonymous:at-rest-s3', '-o', 'json', ...extra])).stdout;
     expect(payloadTexts(await show())).not.toContain(marker);
-    expect(payloadTexts(await show('--codec-endpoint', `${engines[0]!.api.url}/codec`))).toContain(marker);
+    const codec = ['--codec-endpoint', engines[0]!.api.codecUrl!];
+    const operator = (await engines[0]!.as('olga', 'operator')).authorization!;
+    expect(payloadTexts(await show(...codec, '--codec-auth', operator))).toContain(marker);
+    // A plain user's token is refused by the codec server: the CLI gets nothing decoded.
+    const user = (await engines[0]!.as('alice')).authorization!;
+    const refused = await show(...codec, '--codec-auth', user).catch((error: { stdout?: string; stderr?: string }) => `${error.stdout}${error.stderr}`);
+    expect(refused).not.toContain(marker);
   });
 });

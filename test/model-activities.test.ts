@@ -173,7 +173,7 @@ describe('generateReply', () => {
     expect((await eventsOf(input.conversationId)).filter((e) => e.type === 'reply')).toHaveLength(1);
   });
 
-  it('when there is a summary, a window and coalesced messages then the model sees them in order, one user message each', async () => {
+  it('when there is a summary, a window and coalesced messages then the model sees them in order, one user message each, the summary never as system', async () => {
     const activities = twoProviders();
     const input = replyInput(['first quick message', 'second quick message'], {
       summary: 'The user likes tea.',
@@ -186,7 +186,7 @@ describe('generateReply', () => {
     const sent = primary.chatRequests[0]?.body;
     expect(sent?.messages).toEqual([
       { role: 'system', content: 'You are a test assistant.' },
-      { role: 'system', content: expect.stringContaining('The user likes tea.') },
+      { role: 'assistant', content: expect.stringContaining('The user likes tea.') },
       { role: 'user', content: 'earlier question' },
       { role: 'assistant', content: 'earlier answer' },
       { role: 'user', content: 'first quick message' },

@@ -2,6 +2,7 @@
  * The Telegram channel in webhook mode: the local Bot API server pushes updates to /telegram/webhook.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { generateKeySpec } from '../lib/key-ring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
@@ -10,7 +11,10 @@ import { startTelegramServer, type TelegramServer } from './support/telegram-ser
 
 const secret = 'test-webhook-secret_1';
 
-async function webhookEngine(telegram: TelegramServer, options: { secret?: string; temporalAddress?: string; keyPrefix?: string } = {}) {
+async function webhookEngine(
+  telegram: TelegramServer,
+  options: { secret?: string; temporalAddress?: string; keyPrefix?: string; encryptionKeys?: string } = {},
+) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/telegram/webhook`;
   const engine = await startEngine({
@@ -22,6 +26,7 @@ async function webhookEngine(telegram: TelegramServer, options: { secret?: strin
       TELEGRAM_WEBHOOK_URL: url,
       ...(options.secret ? { TELEGRAM_WEBHOOK_SECRET: options.secret } : {}),
       ...(options.keyPrefix ? { REDIS_KEY_PREFIX: options.keyPrefix } : {}),
+      ...(options.encryptionKeys ? { ENCRYPTION_KEYS: options.encryptionKeys } : {}),
     },
   });
   return { engine, url };
@@ -101,13 +106,17 @@ describe('the Telegram webhook without a configured secret, with Temporal down',
     await telegram?.close();
   });
 
-  it('generates a secret, keeps it across restarts, and answers non-2xx while Temporal is unreachable', async () => {
+  it('generates a secret, keeps it encrypted across restarts, and answers non-2xx while Temporal is unreachable', async () => {
     const deadTemporal = `127.0.0.1:${await freePort()}`;
-    const first = await webhookEngine(telegram, { temporalAddress: deadTemporal, keyPrefix });
+    const encryptionKeys = generateKeySpec('hook');
+    const first = await webhookEngine(telegram, { temporalAddress: deadTemporal, keyPrefix, encryptionKeys });
     let generated: string | undefined;
     try {
       generated = await eventually(() => telegram.webhook()?.secretToken, { what: 'the registered secret' });
       expect(generated.length).toBeGreaterThanOrEqual(32);
+      const stored = await first.engine.redis.get(`${keyPrefix}tg:webhook-secret`);
+      expect(stored).toBeTruthy();
+      expect(stored).not.toContain(generated);
       const update = privateUpdate(990_002, 304, 'anyone?');
       const response = await postUpdate(first.url, update, { 'x-telegram-bot-api-secret-token': generated });
       // Telegram redelivers anything but 2xx.
@@ -115,7 +124,7 @@ describe('the Telegram webhook without a configured secret, with Temporal down',
     } finally {
       await first.engine.stop();
     }
-    const second = await webhookEngine(telegram, { temporalAddress: deadTemporal, keyPrefix });
+    const second = await webhookEngine(telegram, { temporalAddress: deadTemporal, keyPrefix, encryptionKeys });
     try {
       await eventually(() => telegram.calls('getWebhookInfo').length >= 2, { what: 'the second start-up' });
       // The URL changed (a new port), so it registers again, with the secret it kept.

@@ -39,18 +39,18 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
   beforeAll(() => ensureChromium(log), 600_000);
 
   beforeAll(async () => {
-    const [grpcPort, uiPort, apiPort] = (await freePorts(3)) as [number, number, number];
+    const [grpcPort, uiPort, codecPort] = (await freePorts(3)) as [number, number, number];
     uiUrl = `http://127.0.0.1:${uiPort}`;
-    // The dev server is told the codec endpoint before the API exists, so the API gets a fixed port; held
+    // The dev server is told the codec endpoint before the API exists, so the codec server gets a fixed port; held
     // until the API binds it, because the dev server picks free ports of its own (HTTP, metrics) as it starts.
-    const releaseApiPort = await holdPort(apiPort);
+    const releaseCodecPort = await holdPort(codecPort);
     try {
       // Its own dev server: the shared one runs headless, and the UI must call this suite's codec server.
       temporal = await startDevServer({
         cli: testServices().temporalCliPath,
         port: grpcPort,
         uiPort,
-        uiCodecEndpoint: `http://127.0.0.1:${apiPort}/codec`,
+        uiCodecEndpoint: `http://127.0.0.1:${codecPort}/codec`,
         fast: true,
         searchAttributes,
         log,
@@ -58,12 +58,13 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
       // Bundled now, so that the port is free only for the moment the engine needs to start its worker.
       await sharedWorkflowBundle();
     } finally {
-      await releaseApiPort();
+      await releaseCodecPort();
     }
     engine = await startEngine({
       temporalAddress: temporal.address,
       archive: 'directory',
-      env: { PORT: String(apiPort), ENCRYPTION_KEYS: generateKeySpec('ui') },
+      // As npm start runs it: the dev server's UI has no token to send, so the codec server on loopback needs none.
+      env: { CODEC_LISTEN: `127.0.0.1:${codecPort}`, CODEC_REQUIRE_TOKEN: 'false', ENCRYPTION_KEYS: generateKeySpec('ui') },
       // Search attributes of a busy conversation are written once a minute by default: once a second here.
       app: { codec: { cors_origins: [uiUrl, `http://localhost:${uiPort}`] }, conversation: { quiet_period: '1s' } },
     });

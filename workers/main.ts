@@ -11,7 +11,7 @@ import { GrammyOutbox } from '../channels/telegram/outbox';
 import { TelegramPacer } from '../channels/telegram/pacer';
 import { RedisReplyLedger } from '../channels/telegram/reply-ledger';
 import { createBlobStore } from '../lib/blob-store';
-import { keyRingOf, loadConfig, type AppConfig } from '../lib/config';
+import { keyRingOf, loadConfig, secretsOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { createLogger, type Logger } from '../lib/logger';
 import { connectRedis, type Redis } from '../lib/redis';
@@ -38,7 +38,7 @@ export interface WorkerOptions {
 
 export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> {
   const config = options.config ?? loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  const logger = createLogger({ level: config.logLevel, name: 'worker', secrets: secretsOf(config) });
   for (const skipped of config.skippedProviders) {
     logger.warn({ provider: skipped.name, missing: skipped.missing }, 'model provider skipped: environment variables unset');
   }
@@ -144,6 +144,6 @@ function workflowSource(bundle: WorkflowBundleOption | undefined, codePath: stri
 
 await runAsMain(import.meta.url, async () => {
   const config = loadConfig();
-  Runtime.install({ logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk' })) });
+  Runtime.install({ logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk', secrets: secretsOf(config) })) });
   return start({ config });
 });

@@ -1,16 +1,14 @@
 /**
- * The codec server the Temporal UI (and `temporal workflow show --codec-endpoint`) calls to show encrypted
+ * The codec protocol the Temporal UI (and `temporal workflow show --codec-endpoint`) calls to show encrypted
  * payloads as readable JSON: POST /codec/encode and /codec/decode with `{payloads: [{metadata, data}]}`
- * (base64 values), the protocol of Temporal's codec servers. Mounted only when `codec.enabled` (default: in
- * development); until the API has authentication, whoever can reach it can decode, so keep it on a private
- * network or behind the operators' proxy (README).
+ * (base64 values), as Temporal's codec servers speak it. Served on a listener of its own (api/codec-server.ts).
  */
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { DecryptionError } from '../../lib/encryption';
+import { audit } from '../audit';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
 const wirePayloads = z.strictObject({
@@ -18,17 +16,7 @@ const wirePayloads = z.strictObject({
 });
 type WirePayloads = z.infer<typeof wirePayloads>;
 
-export function codecRoutes(deps: { codec: PayloadCodec; corsOrigins: readonly string[] }, app: OpenAPIHono) {
-  app.use(
-    '/codec/*',
-    cors({
-      origin: [...deps.corsOrigins],
-      allowMethods: ['POST', 'OPTIONS'],
-      allowHeaders: ['content-type', 'x-namespace', 'authorization'],
-      credentials: true,
-      maxAge: 600,
-    }),
-  );
+export function codecRoutes(deps: { codec: PayloadCodec }, app: Hono) {
   for (const direction of ['encode', 'decode'] as const) {
     app.post(`/codec/${direction}`, async (c) => {
       const body = wirePayloads.safeParse(await c.req.json().catch(() => undefined));
@@ -38,6 +26,7 @@ export function codecRoutes(deps: { codec: PayloadCodec; corsOrigins: readonly s
       }
       try {
         const payloads = await deps.codec[direction](body.data.payloads.map(fromWire));
+        if (direction === 'decode') audit(c, 'codec.decode', `${payloads.length} payloads`, 'done');
         return c.json({ payloads: payloads.map(toWire) });
       } catch (error) {
         if (error instanceof DecryptionError) throw new HTTPException(400, { message: error.message });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Turn } from '../../workflows/messages';
+import { audit } from '../audit';
 import { apiConversation, apiConversationId, ownerOf, ownerQuery } from '../conversation-ids';
 import { findConversation, requireConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
@@ -86,6 +87,7 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
       const conversation = apiConversation(ownerOf(c, id, 'admin'), id);
       await requireConversation(deps, conversation.id, id);
       await deps.conversations.reset(conversation, randomUUID());
+      audit(c, 'conversation.reset', conversation.id, 'done');
       return c.json({ conversationId: id }, 202);
     });
 }

@@ -10,6 +10,7 @@ import type { Update } from 'grammy/types';
 import type { AppConfig } from '../../lib/config';
 import type { Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
+import type { TextCipher } from '../../lib/text-cipher';
 import type { Redis } from '../../lib/redis';
 import { MessageRateLimit } from '../../lib/rate-limits';
 import { createTelegramBot } from './bot';
@@ -33,6 +34,8 @@ export interface TelegramChannel {
 
 export interface TelegramChannelDeps {
   config: AppConfig;
+  /** Encrypts the generated webhook secret in Redis. */
+  cipher: TextCipher;
   conversations: Conversations;
   redis: Redis;
   logger: Logger;
@@ -49,14 +52,15 @@ export function startTelegramChannel(token: string, deps: TelegramChannelDeps): 
   let poller: Poller | undefined;
 
   async function prepare(): Promise<void> {
-    await bot.init();
+    // Not bot.init(): it retries getMe silently for ever; a failure here reaches our retry loop and the log.
+    if (!bot.isInited()) bot.botInfo = await bot.api.getMe();
     // Telegram's command menu only knows "/" commands.
     if (commandPrefix === '/' && (await syncCommands(bot.api))) logger.info('telegram: bot commands registered');
     if (!webhook.url) {
       if (!stopping.signal.aborted) poller = startPolling(bot, logger);
       return;
     }
-    const token = webhook.secret ?? (await keptSecret(redis, keyPrefix));
+    const token = webhook.secret ?? (await keptSecret(redis, keyPrefix, deps.cipher));
     await registerWebhook(webhook.url, token);
     secret = Buffer.from(token);
     logger.info({ url: webhook.url }, 'telegram: webhook ready');
@@ -98,11 +102,11 @@ export function startTelegramChannel(token: string, deps: TelegramChannelDeps): 
   };
 }
 
-/** The webhook secret generated once per deployment and shared by every API process through Redis. */
-async function keptSecret(redis: Redis, keyPrefix: string): Promise<string> {
+/** The webhook secret generated once per deployment and shared by every API process through Redis, encrypted there. */
+async function keptSecret(redis: Redis, keyPrefix: string, cipher: TextCipher): Promise<string> {
   const key = `${keyPrefix}tg:webhook-secret`;
-  await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
-  const secret = await redis.get(key);
-  if (!secret) throw new Error('the webhook secret vanished from Redis');
-  return secret;
+  await redis.set(key, cipher.seal(randomBytes(32).toString('base64url')), 'NX');
+  const stored = await redis.get(key);
+  if (!stored) throw new Error('the webhook secret vanished from Redis');
+  return cipher.open(stored); // one stored before encryption was configured opens as it is
 }

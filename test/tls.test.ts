@@ -1,0 +1,61 @@
+/** With TLS_CERT_FILE and TLS_KEY_FILE the API serves HTTPS and nothing older than TLS 1.3. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type ConnectionOptions } from 'node:tls';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngine, type Engine } from './support/engine';
+
+const run = promisify(execFile);
+
+describe('the API over TLS', () => {
+  let engine: Engine;
+  let dir: string;
+  let ca: Buffer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aac-tls-'));
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
+    ]);
+    ca = readFileSync(cert);
+    engine = await startEngine({ worker: false, env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const handshake = (versions: Pick<ConnectionOptions, 'minVersion' | 'maxVersion'>) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: engine.api.port, ca, servername: 'localhost', ...versions }, () => {
+        const protocol = socket.getProtocol() ?? 'none';
+        socket.end();
+        resolve(protocol);
+      });
+      socket.once('error', reject);
+    });
+
+  it('when a client offers at most TLS 1.2 then the handshake is refused', async () => {
+    await expect(handshake({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' })).rejects.toThrow(/protocol version/i);
+  });
+
+  it('when a client speaks TLS 1.3 then the API answers over HTTPS', async () => {
+    expect(await handshake({ minVersion: 'TLSv1.3' })).toBe('TLSv1.3');
+    expect(engine.api.url).toMatch(/^https:/);
+    const status = await new Promise<number>((resolve, reject) => {
+      request(`${engine.api.url}/healthz`, { ca, servername: 'localhost' }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      })
+        .once('error', reject)
+        .end();
+    });
+    expect(status).toBe(200);
+  });
+});
