@@ -3,7 +3,7 @@ import type { ContextSnapshot, Reply, Turn } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
 import type { AuditLog } from '../lib/audit-log';
 import type { Verifier } from '../lib/auth';
-import type { MessageRateLimit, StreamLeases } from '../lib/rate-limits';
+import type { MessageLimits, StreamLeases } from '../lib/rate-limits';
 import type { WaitingRequests } from './waiting-requests';
 import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
@@ -31,7 +31,7 @@ export interface ApiDeps {
   /** The tamper-evident log of security-relevant actions. */
   audit: AuditLog;
   /** Per-user limits shared through Redis, and this process's cap on waiting requests. */
-  limits: { messages: MessageRateLimit; streams: StreamLeases; waiting: WaitingRequests };
+  limits: { messages: MessageLimits; streams: StreamLeases; waiting: WaitingRequests };
   conversations: Conversations;
   replies: ReplyReader;
   /** Reads the texts that conversations carry by reference (large messages and replies). */

@@ -11,7 +11,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { AuditLog } from '../lib/audit-log';
 import { createVerifier } from '../lib/auth';
-import { MessageRateLimit, StreamLeases } from '../lib/rate-limits';
+import { MessageLimits, StreamLeases } from '../lib/rate-limits';
 import { createBlobStore } from '../lib/blob-store';
 import { codecAddress, keyRingOf, loadConfig, secretsOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
@@ -73,7 +73,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     verify,
     audit: auditLog,
     limits: {
-      messages: new MessageRateLimit(redis, config.redis.keyPrefix, config.limits.messagesPerMinute),
+      messages: new MessageLimits(redis, config.redis.keyPrefix, config.limits),
       streams: new StreamLeases(redis, config.redis.keyPrefix, config.limits.streamsPerUser),
       waiting: new WaitingRequests(config.limits.maxWaitingRequests),
     },
@@ -113,7 +113,8 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
         logger,
       }).catch(async (error: unknown) => {
         await new Promise((resolve) => server.close(resolve));
-        throw error;
+        const where = `${codecAt.host}:${codecAt.port}`;
+        throw new Error(`the codec server cannot listen on ${where} (${(error as Error).message}); set CODEC_LISTEN to a free host:port, or off`, { cause: error });
       })
     : undefined;
 

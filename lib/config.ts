@@ -124,6 +124,8 @@ const schema = z.strictObject({
   limits: z.strictObject({
     /** Messages one user may send in any minute, over every API replica and Telegram; 0: no limit. */
     messagesPerMinute: z.coerce.number().int().min(0).default(30),
+    /** New conversations one user may start in any hour (a conversation counts once); 0: no limit. */
+    conversationsPerHour: z.coerce.number().int().min(0).default(30),
     /** Event streams one user may have open at once; 0: no limit. */
     streamsPerUser: z.coerce.number().int().min(0).default(5),
     /** Per API process: waiting POST /chat requests and open event streams together (each holds a Redis connection). */
@@ -205,6 +207,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   CODEC_REQUIRE_TOKEN: 'codec.requireToken',
   RATE_LIMIT_MESSAGES_PER_MINUTE: 'limits.messagesPerMinute',
   RATE_LIMIT_STREAMS_PER_USER: 'limits.streamsPerUser',
+  RATE_LIMIT_CONVERSATIONS_PER_HOUR: 'limits.conversationsPerHour',
   MAX_WAITING_REQUESTS: 'limits.maxWaitingRequests',
   AUTH_JWT_SECRET: 'auth.jwtSecret',
   AUTH_JWKS_URL: 'auth.jwksUrl',

@@ -1,69 +1,112 @@
 /**
  * Per-user limits kept in Redis, so that every API replica and the Telegram edge count against the same budget.
- * - messages: a sliding log of the last minute's message ids per user. A retry of a message (same id) is not
- *   counted again, and a message the engine refused is given back, so nothing is half-accepted.
+ * - messages per minute and new conversations per hour: sliding windows of ids (WindowLimit). A retry of a message
+ *   (same id) is not counted again, and one the engine refused is given back, so nothing is half-accepted.
  * - event streams: the streams a user has open, each a lease renewed while it runs; a replica that dies leaves
  *   leases that lapse on their own.
- * @example const limit = await messages.take('alice', messageId); if (!limit.ok) answer429(limit.retryAfterSeconds);
+ * @example await new MessageLimits(redis, prefix, config.limits).within('alice', conversationId, messageId, () => send());
  */
 import { LimitExceededError } from './errors';
 import type { Redis } from './redis';
 
-export type Admission = { ok: true } | { ok: false; retryAfterSeconds: number };
-
-const windowMs = 60_000;
-
-/** KEYS[1] the user's log; ARGV now, window, limit, id. Returns 0 when admitted, else ms until a place frees. */
+/**
+ * KEYS[1] the user's log, KEYS[2] the ids remembered beyond the window; ARGV now, window, limit, id, remember (ms,
+ * 0: no memory). Returns 0 when admitted now, -1 when counted before, else ms until a place frees.
+ */
 const takeScript = `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local remember = tonumber(ARGV[5])
+if remember > 0 and redis.call('SISMEMBER', KEYS[2], ARGV[4]) == 1 then return -1 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 0 end
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return -1 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(oldest[2]) + window - now)
 end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
+if remember > 0 then
+  redis.call('SADD', KEYS[2], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], remember)
+end
 return 0`;
 
-export class MessageRateLimit {
-  /** @param perMinute messages a user may send in any minute; 0 turns the limit off. */
+export interface WindowLimitOptions {
+  /** Key part and what is counted: `messages`, `conversations`. */
+  name: string;
+  /** How many ids a user may add within `windowMs`; 0 turns the limit off. */
+  limit: number;
+  windowMs: number;
+  /** Remember admitted ids this long, so they never count again (a conversation is new once); default: only the window. */
+  rememberMs?: number;
+  /** The 429's detail. */
+  refusal(limit: number, retryAfterSeconds: number): string;
+}
+
+/**
+ * A sliding window of ids per user: an id already counted is not counted again, and an id whose `send` failed is
+ * given back, so nothing is half-accepted.
+ */
+export class WindowLimit {
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-    private readonly perMinute: number,
+    private readonly options: WindowLimitOptions,
   ) {}
 
-  private async take(user: string, messageId: string): Promise<Admission> {
-    if (this.perMinute === 0) return { ok: true };
-    const waitMs = Number(await this.redis.eval(takeScript, 1, this.key(user), Date.now(), windowMs, this.perMinute, messageId));
-    return waitMs === 0 ? { ok: true } : { ok: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
-  }
-
-  /**
-   * Runs `send` only within the user's budget (LimitExceededError otherwise); when `send` fails the message's place
-   * is given back, so a refused message costs nothing.
-   */
-  async within<T>(user: string, messageId: string, send: () => Promise<T>): Promise<T> {
-    const admission = await this.take(user, messageId);
-    if (!admission.ok) {
-      throw new LimitExceededError(
-        `You have sent ${this.perMinute} messages in the last minute, the most allowed; this one was not accepted. ` +
-          `Send it again (with the same messageId) in ${admission.retryAfterSeconds} s.`,
-        admission.retryAfterSeconds,
-      );
-    }
+  /** Runs `send` only within the user's budget (LimitExceededError otherwise). */
+  async within<T>(user: string, id: string, send: () => Promise<T>): Promise<T> {
+    const { limit, windowMs, rememberMs = 0, refusal } = this.options;
+    if (limit === 0) return send();
+    const [log, known] = this.keys(user);
+    const waitMs = Number(await this.redis.eval(takeScript, 2, log, known, Date.now(), windowMs, limit, id, rememberMs));
+    if (waitMs > 0) throw new LimitExceededError(refusal(limit, Math.ceil(waitMs / 1000)), Math.ceil(waitMs / 1000));
     try {
       return await send();
     } catch (error) {
-      if (this.perMinute > 0) await this.redis.zrem(this.key(user), messageId).catch(() => undefined);
+      // Only a place taken just now goes back: an id counted before (an existing conversation) stays counted.
+      if (waitMs === 0) await this.redis.multi().zrem(log, id).srem(known, id).exec().catch(() => undefined);
       throw error;
     }
   }
 
-  private key(user: string): string {
-    return `${this.keyPrefix}limits:messages:{${user}}`;
+  private keys(user: string): [string, string] {
+    const base = `${this.keyPrefix}limits:${this.options.name}:{${user}}`;
+    return [base, `${base}:known`];
+  }
+}
+
+/** The limits every message passes, whichever edge it comes in by. */
+export class MessageLimits {
+  /** Messages per minute: a retry with the same messageId is the same message. */
+  private readonly messages: WindowLimit;
+  /** New conversations per hour: a conversation counts once, when the limit first sees it (remembered 30 days). */
+  private readonly conversations: WindowLimit;
+
+  constructor(redis: Redis, keyPrefix: string, limits: { messagesPerMinute: number; conversationsPerHour: number }) {
+    this.messages = new WindowLimit(redis, keyPrefix, {
+      name: 'messages',
+      limit: limits.messagesPerMinute,
+      windowMs: 60_000,
+      refusal: (limit, retry) =>
+        `You have sent ${limit} messages in the last minute, the most allowed; this one was not accepted. ` +
+        `Send it again (with the same messageId) in ${retry} s.`,
+    });
+    this.conversations = new WindowLimit(redis, keyPrefix, {
+      name: 'conversations',
+      limit: limits.conversationsPerHour,
+      windowMs: 3600_000,
+      rememberMs: 30 * 24 * 3600_000,
+      refusal: (limit, retry) =>
+        `You have started ${limit} new conversations in the last hour, the most allowed; this message was not accepted. ` +
+        `Continue an existing conversation, or start this one in ${retry} s.`,
+    });
+  }
+
+  /** Runs `send` when `user` is within both limits (LimitExceededError otherwise); a refused send costs nothing. */
+  within<T>(user: string, conversationId: string, messageId: string, send: () => Promise<T>): Promise<T> {
+    return this.messages.within(user, messageId, () => this.conversations.within(user, conversationId, send));
   }
 }
 

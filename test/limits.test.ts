@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start as startApi, type ApiHandle } from '../api/main';
 import { tooFastText } from '../channels/telegram/commands';
 import { loadConfig } from '../lib/config';
+import { LimitExceededError } from '../lib/errors';
+import { WindowLimit } from '../lib/rate-limits';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
@@ -21,7 +23,12 @@ describe('limits per user and per process', () => {
 
   beforeAll(async () => {
     telegram = await startTelegramServer({ botUsername: 'limits_bot' });
-    const limits = { RATE_LIMIT_MESSAGES_PER_MINUTE: '3', RATE_LIMIT_STREAMS_PER_USER: '2', MAX_WAITING_REQUESTS: '3' };
+    const limits = {
+      RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
+      RATE_LIMIT_CONVERSATIONS_PER_HOUR: '2',
+      RATE_LIMIT_STREAMS_PER_USER: '2',
+      MAX_WAITING_REQUESTS: '3',
+    };
     engine = await startEngine({ env: { ...limits, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot } });
     // A second API on the same Redis, task queue and secret (without the bot: one poller per token): the budget is
     // one, whichever replica is asked.
@@ -55,6 +62,36 @@ describe('limits per user and per process', () => {
     // A retry of a message already taken is not a new message; another user has a budget of their own.
     expect((await chat(second.url, alice, { conversationId: 'a2', text: 'three', messageId: 'm3' })).status).toBe(200);
     expect((await chat(second.url, await engine.as('bob'), { conversationId: 'b1', text: 'hi' })).status).toBe(200);
+  });
+
+  it('when a user starts more new conversations per hour than allowed then a new one is refused, and existing ones go on', async () => {
+    const carl = await engine.as('carl');
+    expect((await chat(engine.api.url, carl, { conversationId: 'c-1', text: 'one' })).status).toBe(200);
+    expect((await chat(second.url, carl, { conversationId: 'c-2', text: 'two' })).status).toBe(200);
+    const refused = await chat(engine.api.url, carl, { conversationId: 'c-3', text: 'three' });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(60);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/2 new conversations in the last hour/);
+    expect((await engine.get('/api/v1/conversations/c-3', carl)).status).toBe(404);
+    // The refused message gave its place back: a third message, to a conversation that exists, is taken.
+    expect((await chat(second.url, carl, { conversationId: 'c-1', text: 'again' })).status).toBe(200);
+  });
+
+  it('when sending to a conversation counted before fails then it stays counted, and a refused new one costs nothing', async () => {
+    const limit = new WindowLimit(engine.redis, `${engine.config.redis.keyPrefix}unit:`, {
+      name: 'conversations',
+      limit: 1,
+      windowMs: 3600_000,
+      rememberMs: 60_000,
+      refusal: () => 'over',
+    });
+    const fail = () => Promise.reject(new Error('Temporal is down'));
+    expect(await limit.within('erin', 'first', async () => 'sent')).toBe('sent');
+    await expect(limit.within('erin', 'first', fail)).rejects.toThrow('Temporal is down');
+    await expect(limit.within('erin', 'second', async () => 'sent')).rejects.toThrow(LimitExceededError);
+    // A new id whose send failed gave its place back: another user's budget shows the same.
+    await expect(limit.within('fay', 'first', fail)).rejects.toThrow('Temporal is down');
+    expect(await limit.within('fay', 'other', async () => 'sent')).toBe('sent');
   });
 
   it('when a user opens more event streams than allowed then the next is refused with 429 until one closes', async () => {

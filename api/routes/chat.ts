@@ -46,7 +46,7 @@ export function chatRoutes({ config, conversations, replies, logger, limits }: A
     const earlier = await replies.findReply(conversationId, messageId);
     if (earlier) return c.json({ conversationId: clientId, messageId, reply: earlier }, 200);
 
-    await limits.messages.within(user, messageId, () =>
+    await limits.messages.within(user, clientId, messageId, () =>
       conversations.send(conversation, { messageId, text: body.text, receivedAt: new Date().toISOString() }),
     );
     const queued = {

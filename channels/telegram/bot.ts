@@ -13,7 +13,7 @@ import type { ConversationRef, Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import { LimitExceededError, QueueFullError } from '../../lib/errors';
-import type { MessageRateLimit } from '../../lib/rate-limits';
+import type { MessageLimits } from '../../lib/rate-limits';
 import {
   helpText, resetText, restingText, slowDownText, statusText, statusUnavailableText, textOnlyText, tooFastText, unknownCommandText,
 } from './commands';
@@ -22,7 +22,7 @@ import { readUpdate } from './read-update';
 export interface TelegramEdgeDeps {
   conversations: Conversations;
   /** The same per-user budget as the HTTP API's (a Telegram user counts as `tg:<user>`). */
-  messageLimit: MessageRateLimit;
+  messageLimits: MessageLimits;
   redis: Redis;
   keyPrefix: string;
   commandPrefix: string;
@@ -82,13 +82,13 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
  */
 async function send(conversation: ConversationRef, messageId: string, text: string, deps: TelegramEdgeDeps): Promise<string | undefined> {
   try {
-    await deps.messageLimit.within(`tg:${conversation.user}`, messageId, () =>
+    await deps.messageLimits.within(`tg:${conversation.user}`, conversation.id, messageId, () =>
       deps.conversations.send(conversation, { messageId, text, receivedAt: new Date().toISOString() }),
     );
     return undefined;
   } catch (error) {
     if (error instanceof LimitExceededError) {
-      deps.logger.warn({ conversationId: conversation.id, messageId }, 'telegram message refused: over the messages per minute');
+      deps.logger.warn({ conversationId: conversation.id, messageId }, 'telegram message refused: over a per-user limit');
       return tooFastText(error.retryAfterSeconds);
     }
     if (!(error instanceof QueueFullError)) throw error;
