@@ -10,6 +10,7 @@ import { searchAttributes } from '../lib/search-attributes';
 
 interface Service {
   environment?: Record<string, unknown> | string[];
+  ports?: string[];
   depends_on?: Record<string, unknown> | string[];
   command?: string | string[];
 }
@@ -23,8 +24,11 @@ function variableNames(service: Service): string[] {
   return Array.isArray(env) ? env.map((entry) => entry.split('=')[0]!) : Object.keys(env);
 }
 
+/** Variables config/model.yaml interpolates (`${OPENAI_API_KEY}`): the model providers' keys. */
+const modelVariables = [...readFileSync(new URL('../config/model.yaml', import.meta.url), 'utf8').matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
+
 function isKnownVariable(name: string): boolean {
-  const known = (n: string) => n in environmentVariables || (fileVariables as readonly string[]).includes(n);
+  const known = (n: string) => n in environmentVariables || (fileVariables as readonly string[]).includes(n) || modelVariables.includes(n);
   return known(name) || (name.endsWith('_FILE') && known(name.slice(0, -'_FILE'.length)));
 }
 
@@ -35,6 +39,16 @@ describe('docker-compose.yml', () => {
     const names = variableNames(service!);
     expect(names).toContain('TEMPORAL_ADDRESS');
     expect(names.filter((variable) => !isKnownVariable(variable))).toEqual([]);
+  });
+
+  it('when the topology starts then only the API is published, and the app reaches MinIO and Redis without root or open access', () => {
+    const published = Object.entries(compose.services).flatMap(([name, service]) => (service.ports ?? []).map((port) => `${name} ${port}`));
+    expect(published).toEqual(['api 3000:3000']);
+    const env = compose.services.api?.environment as Record<string, string>;
+    expect(env.S3_ACCESS_KEY_ID).not.toMatch(/MINIO_ROOT/);
+    expect(env.S3_SECRET_ACCESS_KEY).not.toMatch(/MINIO_ROOT/);
+    expect(env.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?/);
+    expect([compose.services.redis?.command ?? ''].flat().join(' ')).toMatch(/--requirepass/);
   });
 
   it('when a service depends on another then that service exists', () => {
