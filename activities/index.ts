@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger';
 import { createChatModel } from './chat-models';
 import { createContextActivities } from './context';
 import { createDeliveryActivities } from './delivery';
-import { createModelActivities } from './model';
+import { createModelActivities, type UsageMeter } from './model';
 import type { ConversationCache, LargeTexts, TranscriptStore } from './ports';
 
 export interface ActivityDeps {
@@ -16,6 +16,8 @@ export interface ActivityDeps {
   cache: ConversationCache;
   transcripts: TranscriptStore;
   texts: LargeTexts;
+  /** Counts model tokens against each conversation owner's daily budget. */
+  usage?: UsageMeter;
   logger: Logger;
 }
 
@@ -25,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
       models: deps.providers.map((provider) => ({ model: createChatModel(provider), maxConcurrency: provider.maxConcurrency })),
       cache: deps.cache,
       texts: deps.texts,
+      ...(deps.usage ? { usage: deps.usage } : {}),
       logger: deps.logger,
     }),
     ...createContextActivities(deps),

@@ -30,7 +30,13 @@ export interface ModelActivityDeps {
   cache: ConversationCache;
   /** Reads texts the workflow carries by reference; stores replies too large to carry. */
   texts: LargeTexts;
+  /** Counts each answer's and summary's tokens against its owner's daily budget. */
+  usage?: UsageMeter;
   logger: Logger;
+}
+
+export interface UsageMeter {
+  record(conversationId: string, tokens: number): Promise<void>;
 }
 
 /** What a turn asks the model: the context (system prompt, summary, window) and the new messages. */
@@ -134,6 +140,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
             },
           }),
         );
+        // Counted before the reply is out: a user who sees it and writes again is checked against it.
+        await deps.usage?.record(input.conversationId, result.usage.totalTokens);
         // A reply too large to carry through Temporal is stored once; the workflow carries its reference.
         const answer = { text: result.text, provider: model.provider, model: model.model, usage: result.usage };
         const carried = await withArchive(() => texts.offload(input.conversationId, answer));

@@ -126,6 +126,8 @@ const schema = z.strictObject({
     messagesPerMinute: z.coerce.number().int().min(0).default(30),
     /** New conversations one user may start in any hour (a conversation counts once); 0: no limit. */
     conversationsPerHour: z.coerce.number().int().min(0).default(30),
+    /** Model tokens (prompt and completion, as the provider reports them) one user may spend per UTC day; 0: no limit. */
+    tokensPerDay: z.coerce.number().int().min(0).default(200_000),
     /** Event streams one user may have open at once; 0: no limit. */
     streamsPerUser: z.coerce.number().int().min(0).default(5),
     /** Per API process: waiting POST /chat requests and open event streams together (each holds a Redis connection). */
@@ -208,6 +210,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   RATE_LIMIT_MESSAGES_PER_MINUTE: 'limits.messagesPerMinute',
   RATE_LIMIT_STREAMS_PER_USER: 'limits.streamsPerUser',
   RATE_LIMIT_CONVERSATIONS_PER_HOUR: 'limits.conversationsPerHour',
+  RATE_LIMIT_TOKENS_PER_DAY: 'limits.tokensPerDay',
   MAX_WAITING_REQUESTS: 'limits.maxWaitingRequests',
   AUTH_JWT_SECRET: 'auth.jwtSecret',
   AUTH_JWKS_URL: 'auth.jwksUrl',

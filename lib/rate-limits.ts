@@ -8,6 +8,7 @@
  */
 import { LimitExceededError } from './errors';
 import type { Redis } from './redis';
+import { TokenBudget } from './token-budget';
 
 /**
  * KEYS[1] the user's log, KEYS[2] the ids remembered beyond the window; ARGV now, window, limit, id, remember (ms,
@@ -84,7 +85,11 @@ export class MessageLimits {
   /** New conversations per hour: a conversation counts once, when the limit first sees it (remembered 30 days). */
   private readonly conversations: WindowLimit;
 
-  constructor(redis: Redis, keyPrefix: string, limits: { messagesPerMinute: number; conversationsPerHour: number }) {
+  /** Model tokens per UTC day, counted by the model activities. */
+  private readonly tokens: TokenBudget;
+
+  constructor(redis: Redis, keyPrefix: string, limits: { messagesPerMinute: number; conversationsPerHour: number; tokensPerDay: number }) {
+    this.tokens = new TokenBudget(redis, keyPrefix, limits.tokensPerDay);
     this.messages = new WindowLimit(redis, keyPrefix, {
       name: 'messages',
       limit: limits.messagesPerMinute,
@@ -104,8 +109,12 @@ export class MessageLimits {
     });
   }
 
-  /** Runs `send` when `user` is within both limits (LimitExceededError otherwise); a refused send costs nothing. */
-  within<T>(user: string, conversationId: string, messageId: string, send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` when `user` is within every limit (LimitExceededError otherwise); a refused send costs nothing.
+   * `user` is the limit subject (lib/token-budget.ts limitSubject), `conversationId` the client's or the chat's id.
+   */
+  async within<T>(user: string, conversationId: string, messageId: string, send: () => Promise<T>): Promise<T> {
+    await this.tokens.check(user);
     return this.messages.within(user, messageId, () => this.conversations.within(user, conversationId, send));
   }
 }

@@ -8,6 +8,7 @@ import { tooFastText } from '../channels/telegram/commands';
 import { loadConfig } from '../lib/config';
 import { LimitExceededError } from '../lib/errors';
 import { WindowLimit } from '../lib/rate-limits';
+import { limitSubject } from '../lib/token-budget';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
@@ -26,6 +27,7 @@ describe('limits per user and per process', () => {
     const limits = {
       RATE_LIMIT_MESSAGES_PER_MINUTE: '3',
       RATE_LIMIT_CONVERSATIONS_PER_HOUR: '2',
+      RATE_LIMIT_TOKENS_PER_DAY: '400',
       RATE_LIMIT_STREAMS_PER_USER: '2',
       MAX_WAITING_REQUESTS: '3',
     };
@@ -75,6 +77,22 @@ describe('limits per user and per process', () => {
     expect((await engine.get('/api/v1/conversations/c-3', carl)).status).toBe(404);
     // The refused message gave its place back: a third message, to a conversation that exists, is taken.
     expect((await chat(second.url, carl, { conversationId: 'c-1', text: 'again' })).status).toBe(200);
+  });
+
+  it("when a user has spent the day's model tokens then the next message is refused until midnight UTC", async () => {
+    const gina = await engine.as('gina');
+    const long = 'a long question '.repeat(120); // the dev provider's answer and its prompt: well over 400 tokens
+    const first = await chat(engine.api.url, gina, { conversationId: 'g-1', text: long });
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { reply: { usage: { totalTokens: number } } }).reply.usage.totalTokens).toBeGreaterThan(400);
+    const refused = await chat(second.url, gina, { conversationId: 'g-1', text: 'one more' });
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(24 * 3600);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/today's budget of 400 model tokens/);
+    // Another user's budget is their own.
+    expect((await chat(second.url, await engine.as('hal'), { conversationId: 'h-1', text: 'hi' })).status).toBe(200);
   });
 
   it('when sending to a conversation counted before fails then it stays counted, and a refused new one costs nothing', async () => {
@@ -152,5 +170,16 @@ describe('limits per user and per process', () => {
     await eventually(() => texts().some((t) => t.startsWith(tooFast)), { what: 'the "too fast" reply' });
     await eventually(() => texts().filter((t) => t.startsWith('[dev provider]')).length >= 1, { what: 'the taken messages answered' });
     expect(texts().filter((t) => t.includes('t4'))).toEqual([]);
+  });
+});
+
+describe('whose budget a conversation spends', () => {
+  it.each([
+    ['api:alice:demo', 'alice'],
+    ['api:auth0|12:34:demo', 'auth0|12:34'],
+    ['telegram:7401', 'tg:7401'],
+    ['telegram:-1001234', 'tg:-1001234'],
+  ])('when the conversation is %s then the subject is %s, as the edges check it', (conversationId, subject) => {
+    expect(limitSubject(conversationId)).toBe(subject);
   });
 });

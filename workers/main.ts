@@ -19,6 +19,7 @@ import { createTextCipher } from '../lib/text-cipher';
 import { OverflowCodec } from '../lib/payload-overflow';
 import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TextStore } from '../lib/text-store';
+import { TokenBudget } from '../lib/token-budget';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { runAsMain } from '../lib/run-as-main';
 import { telegramTaskQueue } from '../workflows/activity-options';
@@ -57,6 +58,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     cache: store,
     transcripts: new TranscriptArchive(blobs, logger, cipher),
     texts,
+    usage: new TokenBudget(redis, config.redis.keyPrefix, config.limits.tokensPerDay),
     logger,
   });
   const worker = await Worker.create({

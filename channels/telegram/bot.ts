@@ -14,6 +14,7 @@ import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import { LimitExceededError, QueueFullError } from '../../lib/errors';
 import type { MessageLimits } from '../../lib/rate-limits';
+import { limitSubject } from '../../lib/token-budget';
 import {
   helpText, resetText, restingText, slowDownText, statusText, statusUnavailableText, textOnlyText, tooFastText, unknownCommandText,
 } from './commands';
@@ -21,7 +22,7 @@ import { readUpdate } from './read-update';
 
 export interface TelegramEdgeDeps {
   conversations: Conversations;
-  /** The same per-user budget as the HTTP API's (a Telegram user counts as `tg:<user>`). */
+  /** The same budgets as the HTTP API's; a Telegram chat counts as `tg:<chat id>` (limitSubject). */
   messageLimits: MessageLimits;
   redis: Redis;
   keyPrefix: string;
@@ -82,7 +83,7 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
  */
 async function send(conversation: ConversationRef, messageId: string, text: string, deps: TelegramEdgeDeps): Promise<string | undefined> {
   try {
-    await deps.messageLimits.within(`tg:${conversation.user}`, conversation.id, messageId, () =>
+    await deps.messageLimits.within(limitSubject(conversation.id), conversation.id, messageId, () =>
       deps.conversations.send(conversation, { messageId, text, receivedAt: new Date().toISOString() }),
     );
     return undefined;

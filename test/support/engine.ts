@@ -100,6 +100,7 @@ export function testEnvironment(options: EngineOptions = {}): Record<string, str
     // Suites send faster than people do; the limits' own suite sets its own.
     RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
     RATE_LIMIT_CONVERSATIONS_PER_HOUR: '100000',
+    RATE_LIMIT_TOKENS_PER_DAY: '1000000000',
     RATE_LIMIT_STREAMS_PER_USER: '1000',
     CODEC_LISTEN: '127.0.0.1:0', // suites run side by side: never the default port
     ...archiveEnv,
