@@ -17,11 +17,13 @@ export interface ReplyReader {
   waitForReply(conversationId: string, messageId: string, afterId: string, timeoutMs: number): Promise<Reply | null>;
   readEvents(conversationId: string, afterId: string, options: { blockMs?: number; count?: number }): Promise<StoredEvent[]>;
   loadContext(conversationId: string): Promise<ContextSnapshot | null>;
+  forget(conversationId: string): Promise<void>;
 }
 
 export interface HistoryReader {
   readTurns(conversationId: string, options: { afterTurn?: number; limit: number }): Promise<{ turns: Turn[] }>;
   latestContext(conversationId: string): Promise<ContextSnapshot | null>;
+  forget(conversationId: string): Promise<number>;
 }
 
 export interface ApiDeps {
@@ -35,7 +37,7 @@ export interface ApiDeps {
   conversations: Conversations;
   replies: ReplyReader;
   /** Reads the texts that conversations carry by reference (large messages and replies). */
-  texts: Pick<TextStore, 'resolveTurns'>;
+  texts: Pick<TextStore, 'resolveTurns' | 'forget'>;
   history: HistoryReader;
   /** Each check resolves when its dependency answers and rejects otherwise. */
   readiness: Record<string, () => Promise<unknown>>;

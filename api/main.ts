@@ -132,7 +132,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       await closed;
       await telegram?.stop();
       await connection.close();
-      auditLog.close();
+      await auditLog.close();
       redis.disconnect();
       logger.info('api stopped');
     },

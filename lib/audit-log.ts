@@ -1,6 +1,6 @@
 /**
  * A tamper-evident log of security-relevant actions (sign-in failures, role denials, operators reading others'
- * conversations, resets, codec decodes, limit hits). Each record's `hash` is SHA-256 over the record itself and
+ * conversations, resets, deletions, codec decodes, limit hits). Each record's `hash` is SHA-256 over the record itself and
  * `prevHash`, the previous record's hash: an edited, deleted or reordered record breaks the chain, and
  * `npm run audit:verify` names the first record where it breaks.
  *
@@ -21,6 +21,7 @@ export type AuditAction =
   | 'role.denied'
   | 'conversation.read-other'
   | 'conversation.reset'
+  | 'conversation.delete'
   | 'codec.decode'
   | 'limit.exceeded'
   | 'audit.read';
@@ -72,7 +73,9 @@ export class AuditLog {
     return appended;
   }
 
-  close(): void {
+  /** Waits for the records being written, then closes the log's connection. */
+  async close(): Promise<void> {
+    await this.queue;
     this.connection?.disconnect();
   }
 

@@ -18,6 +18,8 @@ export interface BlobStore {
   get(key: string): Promise<string | null>;
   /** Every key that starts with `prefix` (all pages), sorted in ascending byte order. */
   list(prefix: string): Promise<string[]>;
+  /** Removes the object; a key that does not exist is no error. */
+  delete(key: string): Promise<void>;
   /** Resolves when the store is reachable and usable; throws UnavailableError('archive') otherwise. */
   ping(): Promise<void>;
 }

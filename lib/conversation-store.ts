@@ -277,6 +277,12 @@ export class ConversationStore implements ConversationCache {
       : connection.xread('COUNT', count, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', key, afterId);
   }
 
+  /** Removes everything Redis holds for the conversation: context, events, reply index, queue. */
+  async forget(conversationId: string): Promise<void> {
+    const kinds = ['context', 'events', 'replies', 'published', 'queued'] as const;
+    await this.redis.del(...kinds.map((kind) => this.key(conversationId, kind)));
+  }
+
   private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued'): string {
     // The {hash tag} keeps a conversation's keys in one Redis Cluster slot, as the multi-key Lua script requires.
     return `${this.keyPrefix}conv:{${conversationId}}:${kind}`;

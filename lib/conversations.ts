@@ -102,6 +102,25 @@ export class Conversations {
     }
   }
 
+  /**
+   * Ends the conversation's run (if one runs) and deletes the histories of all its runs from Temporal. Returns how
+   * many runs it deleted; Temporal removes their histories in the background.
+   */
+  async delete(conversationId: string, reason: string): Promise<number> {
+    await this.bounded(() => this.client.workflow.getHandle(conversationId).terminate(reason)).catch((error: unknown) => {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    });
+    let deleted = 0;
+    for await (const run of this.client.workflow.list({ query: `WorkflowId = '${conversationId.replaceAll("'", "\\'")}'` })) {
+      const { namespace } = this.client.options;
+      await this.bounded(() =>
+        this.client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId: run.workflowId, runId: run.runId } }),
+      );
+      deleted += 1;
+    }
+    return deleted;
+  }
+
   /** The live snapshot of a running conversation. */
   async snapshot(conversationId: string): Promise<ConversationSnapshot> {
     return this.bounded(() => this.client.workflow.getHandle(conversationId).query(snapshotQuery));

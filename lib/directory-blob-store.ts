@@ -48,6 +48,10 @@ export class DirectoryBlobStore implements BlobStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(blobKeySegments(key)), { force: true });
+  }
+
   async list(prefix: string): Promise<string[]> {
     const directory = blobPrefixDirectory(prefix);
     const keys: string[] = [];

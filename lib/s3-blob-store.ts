@@ -2,7 +2,7 @@
  * BlobStore over S3 or any S3-compatible server (MinIO in tests and on premises).
  */
 import {
-  CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { blobKeySegments, blobPrefixDirectory, compareBytes } from './blob-key';
@@ -86,6 +86,14 @@ export class S3BlobStore implements BlobStore {
         if (errorName(error) === 'NoSuchKey') return null;
         throw error;
       }
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    blobKeySegments(key);
+    await this.guard(async () => {
+      await this.ensureBucket();
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
     });
   }
 

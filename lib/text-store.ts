@@ -33,6 +33,13 @@ export class TextStore {
     this.logger = logger ?? createLogger({ level: 'info', name: 'text-store' });
   }
 
+  /** Removes every text stored for the conversation; returns how many. */
+  async forget(conversationId: string): Promise<number> {
+    const keys = await this.blobs.list(`texts/${encodeURIComponent(conversationId)}/`);
+    for (const key of keys) await this.blobs.delete(key);
+    return keys.length;
+  }
+
   async put(conversationId: string, text: string): Promise<TextRef> {
     const sha256 = digest(text);
     const key = `texts/${encodeURIComponent(conversationId)}/${sha256}`;

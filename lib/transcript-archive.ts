@@ -64,6 +64,13 @@ export class TranscriptArchive implements TranscriptStore {
   }
 
   /** The context saved with the newest segment, or null when the conversation has no archive. */
+  /** Removes every transcript segment of the conversation; returns how many. */
+  async forget(conversationId: string): Promise<number> {
+    const keys = await this.blobs.list(conversationPrefix(conversationId));
+    for (const key of keys) await this.blobs.delete(key);
+    return keys.length;
+  }
+
   async latestContext(conversationId: string): Promise<ContextSnapshot | null> {
     const segments = await this.segments(conversationId);
     for (const segment of segments.reverse()) {

@@ -23,6 +23,6 @@ try {
     console.log(`audit chain intact: ${entries.length} records, ${entries.at(-1)?.record?.hash ?? 'none yet'} at its end`);
   }
 } finally {
-  log.close();
+  await log.close();
   redis.disconnect();
 }

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
+import { createBlobStore } from '../lib/blob-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackHandle } from '../scripts/stack';
 import { startEngine, testEnvironment, type Engine } from './support/engine';
@@ -29,6 +30,7 @@ const expected: Record<string, Record<Caller, number>> = {
   'GET /api/v1/conversations/{id}/events': { ...refused, alice: 200, bob: 404, operator: 200, admin: 200 },
   'POST /api/v1/conversations/{id}/reset': { ...refused, alice: 202, bob: 404, operator: 403, admin: 202 },
   'GET /api/v1/audit': { ...refused, alice: 403, bob: 403, operator: 403, admin: 200 },
+  'DELETE /api/v1/conversations/{id}': { ...refused, alice: 403, bob: 404, operator: 403, admin: 200 },
 };
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -38,7 +40,8 @@ describe('authentication and roles over HS256 tokens', () => {
   const tokens = {} as Record<Caller, string | undefined>;
 
   beforeAll(async () => {
-    engine = await startEngine({ env: { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } });
+    // Every turn archived at once, so that a deletion has transcript segments to remove.
+    engine = await startEngine({ app: { conversation: { archive_every_turns: 1 } }, env: { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } });
     const secret = new TextEncoder().encode(testEnvironmentSecret(engine));
     const sign = (claims: Record<string, unknown>, key = secret) =>
       new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(key);
@@ -65,9 +68,10 @@ describe('authentication and roles over HS256 tokens', () => {
 
   it('when each documented route is called by each kind of caller then the status is the one the role allows', async () => {
     const document = (await (await fetch(`${engine.api.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    const routes = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
-    );
+    // The deletion last: the routes before it need alice's conversation.
+    const routes = Object.entries(document.paths)
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort((a, b) => Number(a.startsWith('DELETE')) - Number(b.startsWith('DELETE')));
     expect(routes.sort()).toEqual(Object.keys(expected).sort());
 
     const seen: Record<string, Record<string, number>> = {};
@@ -89,6 +93,30 @@ describe('authentication and roles over HS256 tokens', () => {
       }
     }
     expect(seen).toEqual(expected);
+    // The admin deleted it: alice starts it again for the tests below.
+    expect((await engine.post('/api/v1/chat', { conversationId: 'matrix', text: 'hello again' }, auth('alice'))).status).toBe(200);
+  });
+
+  it('when an admin deletes a conversation then its run ends and its Redis keys and archived transcript are gone', async () => {
+    const alice = auth('alice');
+    for (const text of ['one', 'two']) expect((await engine.post('/api/v1/chat', { conversationId: 'doomed', text }, alice)).status).toBe(200);
+    const workflowId = 'api:alice:doomed';
+    const blobs = createBlobStore(engine.config);
+    const segments = () => blobs.list(`conversations/${encodeURIComponent(workflowId)}/`);
+    await eventually(async () => (await segments()).length > 0, { what: 'archived transcript segments' });
+
+    const deleted = await engine.delete('/api/v1/conversations/doomed?user=alice', auth('admin'));
+    expect(deleted.status).toBe(200);
+    const body = await deleted.json();
+    expect(body.deleted.runs).toBeGreaterThanOrEqual(1);
+    expect(body.deleted.transcriptSegments).toBeGreaterThanOrEqual(1);
+
+    expect(await segments()).toEqual([]);
+    expect(await engine.redis.exists(`${engine.config.redis.keyPrefix}conv:{${workflowId}}:events`)).toBe(0);
+    // The run is ended at once; Temporal deletes the runs' histories in the background, when it gets to it.
+    expect((await engine.temporal.workflow.getHandle(workflowId).describe()).status.name).toBe('TERMINATED');
+    const after = await (await engine.get('/api/v1/conversations/doomed', alice)).json();
+    expect([after.status, after.turnCount ?? 0, after.recentTurns ?? []]).toEqual(after.status === 404 ? [404, 0, []] : ['closed', 0, []]);
   });
 
   it("when a user names another user's conversation then the 404 is byte for byte the one for a missing conversation", async () => {

@@ -1,8 +1,11 @@
 /** Conversation resources: snapshot, full history (live + archived), reset. */
 import { randomUUID } from 'node:crypto';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { hasRole } from '../../lib/auth';
 import type { Turn } from '../../workflows/messages';
 import { audit } from '../audit';
+import { principalOf } from '../auth';
 import { apiConversation, apiConversationId, ownerOf, ownerQuery } from '../conversation-ids';
 import { findConversation, requireConversation } from '../conversation-lookup';
 import type { ApiDeps } from '../deps';
@@ -47,7 +50,45 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
     },
   });
 
+  const deleteRoute = createRoute({
+    method: 'delete',
+    path: '/api/v1/conversations/{id}',
+    summary: 'Delete the conversation everywhere: its run, its histories in Temporal, Redis and the archive (admin)',
+    request: { params: conversationParams, query: ownerQuery },
+    responses: {
+      200: {
+        description: 'Deleted; Temporal removes the runs\' histories in the background.',
+        content: {
+          'application/json': {
+            schema: z.object({ conversationId: z.string(), deleted: z.object({ runs: z.number(), transcriptSegments: z.number(), texts: z.number() }) }),
+          },
+        },
+      },
+      403: problemResponse('Deleting needs the admin role.'),
+      404: problemResponse('No such conversation.'),
+      503: problemResponse('Temporal, Redis or the archive is unavailable; nothing or part was deleted: send it again.'),
+    },
+  });
+
   return app
+    .openapi(deleteRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const owner = ownerOf(c, id, 'admin');
+      const principal = principalOf(c);
+      if (!hasRole(principal, 'admin')) {
+        audit(c, 'role.denied', apiConversationId(owner, id), 'denied');
+        throw new HTTPException(403, { message: 'Deleting a conversation needs the admin role.' });
+      }
+      const conversationId = apiConversationId(owner, id);
+      await requireConversation(deps, conversationId, id);
+      // The run first, so that nothing writes to Redis or the archive behind the deletion.
+      const runs = await deps.conversations.delete(conversationId, `deleted by ${principal.user}`);
+      await deps.replies.forget(conversationId);
+      const transcriptSegments = await deps.history.forget(conversationId);
+      const texts = await deps.texts.forget(conversationId);
+      audit(c, 'conversation.delete', conversationId, 'done');
+      return c.json({ conversationId: id, deleted: { runs, transcriptSegments, texts } }, 200);
+    })
     .openapi(snapshotRoute, async (c) => {
       const { id } = c.req.valid('param');
       const found = await findConversation(deps, apiConversationId(ownerOf(c, id, 'operator'), id), id);

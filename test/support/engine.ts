@@ -50,6 +50,7 @@ export interface Engine {
   as(user: string, role?: Role): Promise<Record<string, string>>;
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
   get(path: string, headers?: Record<string, string>): Promise<JsonResponse>;
+  delete(path: string, headers?: Record<string, string>): Promise<JsonResponse>;
   stopWorker(): Promise<void>;
   startWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -137,6 +138,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
     as: (user, role) => bearer(env, user, role),
     post: (path, body, headers) => request('POST', path, body, headers),
     get: (path, headers) => request('GET', path, undefined, headers),
+    delete: (path, headers) => request('DELETE', path, undefined, headers),
     async stopWorker() {
       await worker?.stop();
       worker = undefined;
