@@ -1,4 +1,4 @@
-/** Conversation resources: snapshot, full history (live + archived), reset. */
+/** Conversation resources: snapshot, full history (live + archived), reset, deletion. */
 import { randomUUID } from 'node:crypto';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
