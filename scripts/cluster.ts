@@ -28,7 +28,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<StackH
   const dir = join(config.stack.dataDir, 'cluster');
   const temporalPort = options.temporalPort ?? 7233;
   const uiPort = options.temporalUiPort ?? 8233;
-  const historyShards = options.historyShards ?? Number(env.TEMPORAL_HISTORY_SHARDS || 4);
+  const historyShards = options.historyShards ?? positive(env, 'TEMPORAL_HISTORY_SHARDS', 4);
   const grace = options.stopGraceMs ?? 15_000;
   const infrastructure: ChildHandle[] = []; // started in order, stopped in reverse
   const stopInfrastructure = async () => {
@@ -94,8 +94,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<StackH
       log,
       env: { ...options.env, TEMPORAL_ADDRESS: temporal.address },
       devServer: false,
-      workers: options.workers ?? Number(env.WORKERS || 2),
-      apiReplicas: options.apiReplicas ?? Number(env.API_REPLICAS || 2),
+      // WORKERS as the config validated it; unset, the profile's own default.
+      workers: options.workers ?? (env.WORKERS ? config.stack.workers : 2),
+      apiReplicas: options.apiReplicas ?? positive(env, 'API_REPLICAS', 2),
     });
     stack.urls.temporalUi = ui.url;
   } catch (error) {
@@ -120,6 +121,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<StackH
     });
   }
   return { ...stack, stop: () => stop(), stopped };
+}
+
+/** A launcher setting given as a positive whole number, or `fallback` when unset. */
+function positive(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const value = env[name];
+  if (!value) return fallback;
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`${name}=${value}: expected a positive whole number`);
+  return Number(value);
 }
 
 /** postgres://user:password@host:port/database (database default `temporal`; visibility is `<database>_visibility`). */
