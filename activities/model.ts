@@ -172,6 +172,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
             isLocalSummarizer(chat) ? chat.summarizeLocally(resolved) : chat.stream(request, () => pulse.beat(), signal),
         }),
       );
+      // The summary is spent on the conversation's behalf: its owner's budget pays, as for a reply.
+      const owner = context.info.workflowExecution?.workflowId;
+      if (owner) await deps.usage?.record(owner, result.usage.totalTokens);
       return {
         summary: clampSummary(result.text, input.maxTokens),
         provider: model.provider,

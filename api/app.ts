@@ -5,11 +5,11 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { audit, withAudit } from './audit';
 import { authenticate } from './auth';
+import { closeUnreadBodies } from './close-unread-bodies';
 import type { ApiDeps } from './deps';
 import { problem, problemErrorHandler } from './problem';
 import { auditRoutes } from './routes/audit';
@@ -19,16 +19,6 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { telegramWebhookRoutes } from './routes/telegram-webhook';
 import { requireJson, validationProblem } from './validation';
-
-/**
- * A response sent before the request's body was read (401, 413, 415…) closes the connection: the unread rest of
- * the body would otherwise be taken for the next request on it, and a client's next request fails on a dead socket.
- */
-const closeUnreadBodies: MiddlewareHandler = async (c, next) => {
-  await next();
-  const declaresBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
-  if (declaresBody && !c.req.raw.bodyUsed) c.res.headers.set('connection', 'close');
-};
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const { config, logger } = deps;

@@ -4,9 +4,6 @@
  * each call needs an operator's bearer token, which the Temporal UI forwards with `codec.passAccessToken` when it
  * signs operators in with the same identity provider. The browser calls it across origins: CORS for the UI's.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { PayloadCodec } from '@temporalio/common';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -17,6 +14,7 @@ import { hasRole, type Verifier } from '../lib/auth';
 import type { Logger } from '../lib/logger';
 import { audit, withAudit } from './audit';
 import { authenticate, principalOf } from './auth';
+import { closeNow, listen } from './listen';
 import { problem, problemErrorHandler } from './problem';
 import { codecRoutes } from './routes/codec';
 
@@ -68,19 +66,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   app.notFound((c) => problem(c, 404, 'The codec server answers POST /codec/encode and POST /codec/decode only.'));
   codecRoutes({ codec: options.codec }, app);
 
-  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const { server, port, origin } = await listen(app.fetch, options.host, options.port);
   options.logger.info({ host: options.host, port, requireToken: Boolean(options.verify) }, 'codec server listening');
-  return {
-    url: `http://${host}:${port}/codec`,
-    close: () => {
-      (server as Server).closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { url: `${origin}/codec`, close: () => closeNow(server) };
 }

@@ -2,12 +2,7 @@
  * API process: the composition root that turns config into clients and serves the Hono app.
  * `node --import tsx api/main.ts` runs it; SIGTERM stops it gracefully.
  */
-import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { AuditLog } from '../lib/audit-log';
 import { createVerifier } from '../lib/auth';
@@ -28,6 +23,8 @@ import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTelegramChannel } from '../channels/telegram/channel';
 import { createApp } from './app';
 import { startCodecServer } from './codec-server';
+import { listen } from './listen';
+import { startTelegramWebhookServer } from './telegram-webhook-server';
 import { WaitingRequests } from './waiting-requests';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
@@ -39,6 +36,8 @@ export interface ApiHandle {
   url: string;
   /** The codec server's base URL (`…/codec`), when it runs. */
   codecUrl?: string;
+  /** The Telegram webhook's URL on its own port (`telegram.webhook.port`), when it has one. */
+  telegramWebhookUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -79,7 +78,8 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     },
     logger,
     conversations,
-    ...(telegram?.webhook ? { telegramWebhook: telegram.webhook } : {}),
+    // With a port of its own the webhook is not on the API's.
+    ...(telegram?.webhook && !config.telegram.webhook.port ? { telegramWebhook: telegram.webhook } : {}),
     replies,
     texts,
     history: new TranscriptArchive(blobs, logger, cipher),
@@ -91,19 +91,23 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   });
 
   const { tlsCertFile, tlsKeyFile } = config.api;
-  const tls = tlsCertFile && tlsKeyFile
-    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tlsCertFile), key: readFileSync(tlsKeyFile), minVersion: 'TLSv1.3' as const } }
-    : {};
-  const server = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host, ...tls });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  logger.info({ port, tls: Boolean(tls.createServer) }, 'api listening');
+  const tls = tlsCertFile && tlsKeyFile ? { certFile: tlsCertFile, keyFile: tlsKeyFile } : undefined;
+  const { server, port } = await listen(app.fetch, config.api.host, config.api.port, tls);
+  const local = (at: number) => `${tls ? 'https' : 'http'}://127.0.0.1:${at}`;
+  logger.info({ port, tls: Boolean(tls) }, 'api listening');
+  const listening: Array<() => Promise<unknown>> = [() => new Promise((resolve) => server.close(resolve))];
+  /** A listener beside the API's: if it cannot start, those already listening close and the error says what to change. */
+  const beside = async <T extends { close(): Promise<void> }>(what: string, variable: string, address: string, starting: Promise<T>): Promise<T> => {
+    const started = await starting.catch(async (error: unknown) => {
+      await Promise.all(listening.map((close) => close()));
+      throw new Error(`the ${what} cannot listen on ${address} (${(error as Error).message}); set ${variable}`, { cause: error });
+    });
+    listening.push(() => started.close());
+    return started;
+  };
   const codecAt = codecAddress(config);
   const codecServer = codecAt
-    ? await startCodecServer({
+    ? await beside('codec server', 'CODEC_LISTEN to a free host:port, or off', `${codecAt.host}:${codecAt.port}`, startCodecServer({
         ...codecAt,
         // Without a key ring only offloaded payloads need decoding; everything else passes through.
         codec: codecServerCodec(ring, overflow),
@@ -111,24 +115,27 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
         audit: auditLog,
         ...(config.codec.requireToken ? { verify } : {}),
         logger,
-      }).catch(async (error: unknown) => {
-        await new Promise((resolve) => server.close(resolve));
-        const where = `${codecAt.host}:${codecAt.port}`;
-        throw new Error(`the codec server cannot listen on ${where} (${(error as Error).message}); set CODEC_LISTEN to a free host:port, or off`, { cause: error });
-      })
+      }))
+    : undefined;
+  const webhookPort = config.telegram.webhook.port;
+  const webhookServer = telegram?.webhook && webhookPort !== undefined
+    ? await beside('Telegram webhook', 'TELEGRAM_WEBHOOK_PORT to a free port', `${config.api.host}:${webhookPort}`,
+        startTelegramWebhookServer(telegram.webhook, { host: config.api.host, port: webhookPort, ...(tls ? { tls } : {}) }, logger))
     : undefined;
 
   return {
     port,
-    url: `${tls.createServer ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: local(port),
     ...(codecServer ? { codecUrl: codecServer.url } : {}),
+    ...(webhookServer ? { telegramWebhookUrl: `${local(webhookServer.port)}/telegram/webhook` } : {}),
     async stop() {
       await codecServer?.close();
+      await webhookServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      (server as Server).closeIdleConnections();
+      server.closeIdleConnections();
       // Requests in flight (a chat waiting for its reply) get a moment to finish; open SSE streams never would.
       const drained = await Promise.race([closed.then(() => true), sleep(shutdownGraceMs).then(() => false)]);
-      if (!drained) (server as Server).closeAllConnections();
+      if (!drained) server.closeAllConnections();
       await closed;
       await telegram?.stop();
       await connection.close();

@@ -11,6 +11,7 @@
  * @example await audit.append({ actor: 'olga', roles: ['operator'], action: 'conversation.read', target: 'api:alice:x', outcome: 'allowed' });
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { AuditCoalescing } from './audit-coalescing';
 import type { BlobStore } from './blob-store';
 import type { Logger } from './logger';
 import type { Redis } from './redis';
@@ -56,14 +57,18 @@ export class AuditLog {
   /** WATCH belongs to a connection: appends get one of their own, one at a time in this process. */
   private connection: Redis | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly coalescing: AuditCoalescing;
 
+  /** @param options.coalesceMs window over which one caller's repeated refusals make one record (0: none). */
   constructor(
     private readonly deps: { redis: Redis; blobs: BlobStore; cipher: TextCipher; logger: Logger },
     keyPrefix: string,
+    options: { coalesceMs?: number } = {},
   ) {
     // One hash tag: WATCH and MULTI over both keys work on a Redis Cluster too.
     this.headKey = `${keyPrefix}{audit}:head`;
     this.streamKey = `${keyPrefix}{audit}:log`;
+    this.coalescing = new AuditCoalescing((event) => this.recordNow(event), options.coalesceMs ?? 10_000);
   }
 
   /** Appends a record to the chain; resolves once it is in Redis and the archive. */
@@ -73,8 +78,9 @@ export class AuditLog {
     return appended;
   }
 
-  /** Waits for the records being written, then closes the log's connection. */
+  /** Writes what coalescing counted, waits for the records being written, then closes the log's connection. */
   async close(): Promise<void> {
+    this.coalescing.flush();
     await this.queue;
     this.connection?.disconnect();
   }
@@ -109,8 +115,15 @@ export class AuditLog {
     return { seq: Number(record.id), hash: record.hash };
   }
 
-  /** Appends without failing the caller: a record that cannot be written is logged at error, loudly. */
+  /**
+   * Appends without failing the caller: a record that cannot be written is logged at error, loudly. Repeated
+   * refusals from one caller are coalesced (lib/audit-coalescing.ts).
+   */
   record(event: AuditEvent): void {
+    this.coalescing.record(event);
+  }
+
+  private recordNow(event: AuditEvent): void {
     this.append(event).catch((error: unknown) => {
       this.deps.logger.error({ err: error, action: event.action, actor: event.actor }, 'audit record could not be written');
     });

@@ -174,6 +174,11 @@ const schema = z.strictObject({
       url: z.url().optional(),
       /** Checked against X-Telegram-Bot-Api-Secret-Token; generated once and kept in Redis when unset. */
       secret: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'use 1-256 characters from A-Z, a-z, 0-9, _ and -').optional(),
+      /**
+       * A port of its own for the webhook (Telegram posts to 443, 80, 88 or 8443), on the API's host and with its
+       * certificate; the API's port then no longer answers it. Unset or `off`: the webhook shares the API's port.
+       */
+      port: z.preprocess((value) => (value === 'off' ? undefined : value), z.coerce.number().int().min(1).max(65535).optional()),
     }).prefault({}),
   }).prefault({}),
   worker: z.strictObject({
@@ -251,6 +256,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   TELEGRAM_API_ROOT: 'telegram.apiRoot',
   TELEGRAM_WEBHOOK_URL: 'telegram.webhook.url',
   TELEGRAM_WEBHOOK_SECRET: 'telegram.webhook.secret',
+  TELEGRAM_WEBHOOK_PORT: 'telegram.webhook.port',
   WORKERS: 'stack.workers',
   WORKFLOW_BUNDLE_PATH: 'worker.workflowBundlePath',
   MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows',
@@ -306,6 +312,9 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   }
   if (config.telegram.webhook.url && !config.telegram.token) {
     problems.push('TELEGRAM_WEBHOOK_URL (telegram.webhook.url) needs TELEGRAM_BOT_TOKEN (telegram.token)');
+  }
+  if (config.telegram.webhook.port !== undefined && !config.telegram.webhook.url) {
+    problems.push('TELEGRAM_WEBHOOK_PORT (telegram.webhook.port) needs TELEGRAM_WEBHOOK_URL (telegram.webhook.url): Telegram posts to that URL');
   }
   if (Boolean(config.api.tlsCertFile) !== Boolean(config.api.tlsKeyFile)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together: set both for HTTPS, or neither');

@@ -212,9 +212,10 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     for (let index = 1; index <= config.stack.workers; index++) {
       apps.push(spawnApp(`worker-${index}`, 'workers/main.ts'));
     }
-    // One codec server is enough (the UI knows one endpoint): the first replica's.
+    // One codec server is enough (the UI knows one endpoint), and one webhook port: the first replica's.
     for (const [index, { name, port }] of apiPorts.entries()) {
-      apps.push(spawnApp(name, 'api/main.ts', { PORT: String(port), ...(index > 0 ? { CODEC_LISTEN: 'off' } : {}) }));
+      const firstOnly: Record<string, string> = index > 0 ? { CODEC_LISTEN: 'off', TELEGRAM_WEBHOOK_PORT: 'off' } : {};
+      apps.push(spawnApp(name, 'api/main.ts', { PORT: String(port), ...firstOnly }));
     }
     apps.forEach((app) => app.run());
 

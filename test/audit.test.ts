@@ -1,9 +1,11 @@
 /**
  * The audit log: each audited action writes one record, admins page through them, and `npm run audit:verify`
- * catches a stored record that was edited, deleted or moved, naming the first one where the chain breaks.
+ * catches a stored record that was edited, deleted or moved, naming the first one where the chain breaks. A flood
+ * of refusals from one caller makes two records, not one each.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,4 +128,34 @@ describe('the audit log', () => {
     expect(await verify()).toMatchObject({ code: 1, stdout: expect.stringContaining(`record ${id(files[2]!)}: expected record ${id(files[1]!)}`) });
     rmSync(away);
   });
+
+  it('when one address sends a flood of bad tokens then it makes two records, the second counting the rest', async () => {
+    // From an address of its own: the first test's refusal (from 127.0.0.1) may still be in its window.
+    const statuses = [];
+    for (let i = 0; i < 25; i++) statuses.push(await getFrom('127.0.0.3', `${engine.api.url}/api/v1/conversations/x${i}`, 'Bearer flood.of.tokens'));
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const fromFlood = async () => (await records()).filter((r) => r.ip.endsWith('127.0.0.3'));
+    // The first at once; the rest when the 10 s window ends.
+    const both = await eventually(async () => {
+      const found = await fromFlood();
+      return found.length === 2 && found;
+    }, { what: 'the coalesced record', timeoutMs: 20_000 });
+    expect(both.map((r) => [r.action, r.target])).toEqual([
+      ['auth.token-refused', 'GET /api/v1/conversations/x0: the token is malformed'],
+      ['auth.token-refused', 'GET /api/v1/conversations/x0: the token is malformed; 24 more like it within 10 s'],
+    ]);
+    expect(both[1]!.requestId).not.toBe(both[0]!.requestId);
+  }, 30_000);
 });
+
+/** A GET sent from `localAddress` (any 127.x address reaches a loopback listener). */
+function getFrom(localAddress: string, url: string, authorization: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { localAddress, headers: { authorization } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    })
+      .once('error', reject)
+      .end();
+  });
+}

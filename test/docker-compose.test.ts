@@ -69,3 +69,14 @@ describe('docker-compose.yml', () => {
     expect(registered).toEqual(searchAttributes);
   });
 });
+
+describe('Dockerfile', () => {
+  it('when the image builds then its base is a Node 20 image pinned by digest, run in production mode as a non-root user', () => {
+    const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+    const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+    expect(bases.length).toBeGreaterThan(0);
+    for (const base of bases) expect(base).toMatch(/^node:20[\w.-]*@sha256:[0-9a-f]{64}$/);
+    expect(dockerfile).toMatch(/^ENV .*APP_ENV=production/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});

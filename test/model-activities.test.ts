@@ -17,6 +17,7 @@ import type { StoredEvent } from '../lib/conversation-events';
 import { ConversationStore } from '../lib/conversation-store';
 import { DirectoryBlobStore } from '../lib/directory-blob-store';
 import { TextStore } from '../lib/text-store';
+import { TokenBudget } from '../lib/token-budget';
 import { createLogger } from '../lib/logger';
 import { createRedis, type Redis } from '../lib/redis';
 import type { InboundMessage, Turn } from '../workflows/messages';
@@ -59,11 +60,16 @@ const echoProvider: ProviderConfig = {
 
 /** Model activities over the given providers, in fallback order. */
 function activitiesFor(...providers: ProviderConfig[]) {
+  return activitiesWith({}, ...providers);
+}
+
+function activitiesWith(extra: { usage?: TokenBudget }, ...providers: ProviderConfig[]) {
   return createModelActivities({
     models: providers.map((p) => ({ model: createChatModel(p), maxConcurrency: p.maxConcurrency })),
     cache: store,
     texts,
     logger,
+    ...extra,
   });
 }
 
@@ -99,7 +105,7 @@ function replyInput(texts: string[], overrides: Partial<GenerateReplyInput> = {}
 }
 
 /** A real activity Context; its own logger stays quiet about the failures these tests provoke on purpose. */
-function environment(info: { attempt?: number; heartbeatDetails?: unknown } = {}): MockActivityEnvironment {
+function environment(info: { attempt?: number; heartbeatDetails?: unknown; workflowExecution?: { workflowId: string; runId: string } } = {}): MockActivityEnvironment {
   return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 }
 
@@ -442,5 +448,30 @@ describe('summarize', () => {
 
     expect(result.provider).toBe('secondary');
     expect(result.summary.length).toBeGreaterThan(0);
+  });
+});
+
+describe('model-token usage', () => {
+  it("when a reply and a summary are generated then both are counted against the conversation owner's daily budget", async () => {
+    const user = `spender-${randomUUID()}`;
+    const conversationId = `api:${user}:c1`;
+    const budget = new TokenBudget(redis, `test:usage:${randomUUID()}:`, 1_000_000);
+    const activities = activitiesWith({ usage: budget }, provider('primary', primary));
+    const counted = async () => {
+      const keys = await redis.keys(`*limits:tokens:{${user}}:*`);
+      return keys.length === 0 ? 0 : Number(await redis.get(keys[0]!));
+    };
+
+    const reply = await run(environment(), activities.generateReply, replyInput(['hello there'], { conversationId }));
+    expect(await counted()).toBe(reply.usage.totalTokens);
+
+    // The summary activity knows its conversation from the workflow that runs it.
+    const summarized = await run(environment({ workflowExecution: { workflowId: conversationId, runId: randomUUID() } }), activities.summarize, {
+      previousSummary: '',
+      turns: [turn(1, 'remember that I like tea', 'noted')],
+      maxTokens: 100,
+    });
+    expect(summarized.usage.totalTokens).toBeGreaterThan(0);
+    expect(await counted()).toBe(reply.usage.totalTokens + summarized.usage.totalTokens);
   });
 });

@@ -1,9 +1,12 @@
 /**
- * The Telegram channel in webhook mode: the local Bot API server pushes updates to /telegram/webhook.
+ * The Telegram channel in webhook mode: the local Bot API server pushes updates to /telegram/webhook, on the
+ * API's port or on a TLS port of its own.
  */
+import { request } from 'node:https';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { generateKeySpec } from '../lib/key-ring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate, type Certificate } from './support/certificate';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { freePort } from './support/ports';
@@ -135,3 +138,63 @@ describe('the Telegram webhook without a configured secret, with Temporal down',
     }
   }, 60_000);
 });
+
+describe('the Telegram webhook on a TLS port of its own', () => {
+  let telegram: TelegramServer;
+  let certificate: Certificate;
+  let engine: Engine;
+  let url: string;
+
+  beforeAll(async () => {
+    certificate = await selfSignedCertificate();
+    telegram = await startTelegramServer({ botUsername: 'port_bot', webhookCa: certificate.pem });
+    const port = await freePort();
+    url = `https://localhost:${port}/telegram/webhook`;
+    engine = await startEngine({
+      env: {
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_WEBHOOK_URL: url,
+        TELEGRAM_WEBHOOK_SECRET: secret,
+        TELEGRAM_WEBHOOK_PORT: String(port),
+        TLS_CERT_FILE: certificate.certFile,
+        TLS_KEY_FILE: certificate.keyFile,
+      },
+    });
+    await eventually(() => telegram.webhook()?.url === url, { what: 'the webhook registration' });
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.stop();
+    await telegram?.close();
+    certificate?.remove();
+  });
+
+  it('answers updates Telegram posts over HTTPS to that port', async () => {
+    expect(engine.api.telegramWebhookUrl).toBe(url.replace('localhost', '127.0.0.1'));
+    const update = telegram.userSends({ from: { id: 311 }, text: 'over tls' });
+    await eventually(() => telegram.chatMessages(311).some((m) => !m.text.endsWith('…')), { what: 'the reply' });
+    expect(telegram.webhookDeliveries().filter((d) => d.updateId === update.update_id).map((d) => d.status)).toEqual([200]);
+  });
+
+  it('serves only the webhook there, and no webhook on the API port', async () => {
+    const onApiPort = await postOverTls(`${engine.api.url}/telegram/webhook`, certificate.pem, privateUpdate(990_003, 312, 'hi'));
+    expect(onApiPort.status).toBe(404);
+    const apiOnWebhookPort = await postOverTls(url.replace('/telegram/webhook', '/api/v1/chat'), certificate.pem, { text: 'hi' });
+    expect(apiOnWebhookPort.status).toBe(404);
+    expect(apiOnWebhookPort.body).toMatch(/POST \/telegram\/webhook only/);
+  });
+});
+
+/** POST JSON over HTTPS trusting `ca` (with the right secret, so only the route decides the status). */
+function postOverTls(url: string, ca: Buffer, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret };
+    request(url, { method: 'POST', ca, headers, servername: 'localhost' }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    })
+      .once('error', reject)
+      .end(JSON.stringify(body));
+  });
+}

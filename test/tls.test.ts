@@ -1,34 +1,23 @@
 /** With TLS_CERT_FILE and TLS_KEY_FILE the API serves HTTPS and nothing older than TLS 1.3. */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate, type Certificate } from './support/certificate';
 import { startEngine, type Engine } from './support/engine';
-
-const run = promisify(execFile);
 
 describe('the API over TLS', () => {
   let engine: Engine;
-  let dir: string;
+  let certificate: Certificate;
   let ca: Buffer;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'aac-tls-'));
-    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
-    ]);
-    ca = readFileSync(cert);
-    engine = await startEngine({ worker: false, env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
+    certificate = await selfSignedCertificate();
+    ca = certificate.pem;
+    engine = await startEngine({ worker: false, env: { TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile } });
   });
   afterAll(async () => {
     await engine?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    certificate?.remove();
   });
 
   const handshake = (versions: Pick<ConnectionOptions, 'minVersion' | 'maxVersion'>) =>

@@ -4,11 +4,16 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { BotError } from 'grammy';
+import { bodyLimit } from 'hono/body-limit';
 import type { Update } from 'grammy/types';
 import type { TelegramWebhook } from '../../channels/telegram/channel';
 import { problem } from '../problem';
 
+/** An update is a message of at most 4,096 characters with its entities: far below this. */
+const maxUpdateBytes = 1024 * 1024;
+
 export function telegramWebhookRoutes(webhook: TelegramWebhook, app: OpenAPIHono) {
+  app.use('/telegram/webhook', bodyLimit({ maxSize: maxUpdateBytes, onError: (c) => problem(c, 413, `An update is never larger than ${maxUpdateBytes} bytes.`) }));
   return app.post('/telegram/webhook', async (c) => {
     const check = webhook.check(c.req.header('x-telegram-bot-api-secret-token'));
     if (check === 'wrong-secret') return problem(c, 401, 'Missing or wrong X-Telegram-Bot-Api-Secret-Token header.');

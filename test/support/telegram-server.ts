@@ -16,6 +16,7 @@
  * await bot.stop(); await running; await telegram.close();
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BotCommand, BotCommandScope, Chat, Message, MessageEntity, Update, User } from 'grammy/types';
@@ -31,6 +32,8 @@ export interface TelegramServerOptions {
   botUsername?: string;
   /** First webhook redelivery delay; it doubles per failed attempt up to 2 s (or this value, if larger). Default 200. */
   webhookRetryMs?: number;
+  /** A certificate (PEM) trusted for HTTPS webhooks beside the public CAs, as Telegram trusts real ones. */
+  webhookCa?: string | Buffer;
 }
 
 /** A message a user writes to the bot. Defaults: user 1001 (`test_user`) in the private chat with the same id. */
@@ -371,10 +374,10 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (target.secretToken) headers['x-telegram-bot-api-secret-token'] = target.secretToken;
     try {
-      const response = await fetch(target.url, {
-        method: 'POST', headers, body: JSON.stringify(update),
-        signal: AbortSignal.any([target.stop.signal, AbortSignal.timeout(10_000)]),
-      });
+      const signal = AbortSignal.any([target.stop.signal, AbortSignal.timeout(10_000)]);
+      const response = options.webhookCa && target.url.startsWith('https:')
+        ? await postTrusting(options.webhookCa, target.url, headers, JSON.stringify(update), signal)
+        : await fetch(target.url, { method: 'POST', headers, body: JSON.stringify(update), signal });
       const body = await response.text();
       if (!response.ok) {
         lastWebhookError = { date: now(), message: `Wrong response from the webhook: ${response.status} ${STATUS_CODES[response.status] ?? ''}`.trim() };
@@ -798,6 +801,25 @@ function media(kind: NonNullable<UserMessageInput['kind']>, messageId: number): 
     case 'document':
       return { document: { ...file('BQACAgIAAxkBAAI', ''), file_name: 'notes.txt', mime_type: 'text/plain', file_size: 2_048 } };
   }
+}
+
+/** A POST over HTTPS that trusts `ca` (fetch cannot be given a CA without undici's dispatcher). */
+function postTrusting(ca: string | Buffer, url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', headers, ca, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const responseHeaders = Object.entries(res.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as [string, string]] : []));
+        const status = res.statusCode ?? 502;
+        const bodyless = [204, 205, 304].includes(status);
+        resolve(new Response(bodyless ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (error) => reject(Object.assign(new Error(error.message), { cause: error })));
+    req.end(body);
+  });
 }
 
 function networkErrorMessage(error: unknown): string {
