@@ -8,8 +8,12 @@ FROM node:20-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e16
 WORKDIR /app
 # APP_ENV=production: the processes refuse to start without encryption keys, authentication and a real model.
 ENV NODE_ENV=production APP_ENV=production
+# jemalloc: on glibc's malloc a worker's memory creeps up with the SDK core's native allocations (scripts/allocator.ts).
+RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 && rm -rf /var/lib/apt/lists/* \
+  && ln -s "$(ls /usr/lib/*/libjemalloc.so.2 | head -1)" /usr/local/lib/libjemalloc.so.2
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 COPY . .
 USER node
 CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -96,8 +96,12 @@ const schema = z.strictObject({
     contextTokenBudget: count.default(3000),
     summaryMaxTokens: count.default(400),
     idleTimeout: duration.prefault('30m'),
-    /** Short runs replay fast when a worker has to rebuild a conversation it evicted from its cache. */
-    maxTurnsPerRun: count.default(100),
+    /**
+     * Short runs replay fast when a worker has to rebuild a conversation it evicted from its cache, and keep a
+     * cached conversation small: the SDK core holds a run's native state until the run ends (at 40 busy
+     * conversations, 100 turns per run grew a worker by ~550 MB, 25 by ~280 MB, for the same throughput).
+     */
+    maxTurnsPerRun: count.default(25),
     /** The server caps a run at 10,000 signals; continue-as-new well before. */
     maxSignalsPerRun: count.max(9000).default(2000),
     dedupeWindow: count.default(1000),

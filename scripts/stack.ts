@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codecAddress, loadConfig, type AppConfig } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
+import { allocatorEnv } from './allocator';
 import { spawnChild, describeExit, type ChildHandle } from './child-process';
 import { developmentAuthSecretFile, developmentKeyFile, writeDevelopmentToken } from './dev-credentials';
 import { findTemporalCli } from './provision';
@@ -154,7 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
       () =>
         spawnChild(name, process.execPath, ['--import', 'tsx', script], {
           cwd: root,
-          env: { ...env, ...own },
+          env: { ...env, ...allocatorEnv(env), ...own },
           log,
           detached: true,
         }),

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { searchAttributes } from '../../lib/search-attributes';
 import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
 import { freePortBlock, freePorts } from '../../test/support/ports';
+import { allocatorEnv } from '../allocator';
 import { spawnChild, type ChildHandle } from '../child-process';
 import { driverEnv, developmentAuthorization } from '../dev-credentials';
 import { startPostgres } from '../postgres-server';
@@ -115,7 +116,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
 
     const floorTaskQueue = 'bench-floor';
     const floor: ChildHandle = spawnChild('floor-worker', process.execPath, ['--import', 'tsx', 'scripts/bench/floor/worker.ts'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, REDIS_URL: redis.url, FLOOR_TASK_QUEUE: floorTaskQueue, FLOOR_MODEL_URL: model.url, FLOOR_MODEL: 'bench-model' },
+      // The same allocator as the engine's worker (scripts/allocator.ts): the comparison is of the code, not of malloc.
+      env: { ...process.env, ...allocatorEnv(process.env), TEMPORAL_ADDRESS: temporal.address, REDIS_URL: redis.url, FLOOR_TASK_QUEUE: floorTaskQueue, FLOOR_MODEL_URL: model.url, FLOOR_MODEL: 'bench-model' },
       log,
     });
     stoppers.push(() => floor.stop(graceMs));
