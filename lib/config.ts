@@ -99,7 +99,8 @@ const schema = z.strictObject({
     /**
      * Short runs replay fast when a worker has to rebuild a conversation it evicted from its cache, and keep a
      * cached conversation small: the SDK core holds a run's native state until the run ends (at 40 busy
-     * conversations, 100 turns per run grew a worker by ~550 MB, 25 by ~280 MB, for the same throughput).
+     * conversations, 100 turns per run grew a worker by ~550 MB, 25 by ~280 MB; the extra continue-as-new costs
+     * ~10 % of throughput when every conversation is busy, see README *Performance*).
      */
     maxTurnsPerRun: count.default(25),
     /** The server caps a run at 10,000 signals; continue-as-new well before. */
