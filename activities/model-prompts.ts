@@ -2,7 +2,7 @@
  * What the model activities send: the chat messages for a reply, and the request that folds turns into the
  * running summary. Pure functions, so the exact prompts are easy to test and to change in one place.
  */
-import type { InboundMessage, Turn } from '../workflows/messages';
+import type { ContextTurn, InboundMessage } from '../workflows/messages';
 import { charsPerToken } from '../workflows/token-estimate';
 import type { ChatMessage, ChatRequest } from './ports';
 
@@ -11,15 +11,15 @@ export interface ReplyPromptInput {
   /** The running summary of turns that left the window; empty when there is none yet. */
   summary: string;
   /** Recent turns, oldest first. */
-  window: readonly Turn[];
+  window: readonly ContextTurn[];
   /** The new (possibly coalesced) messages to answer, in arrival order. */
   messages: readonly InboundMessage[];
 }
 
 export interface SummarizeInput {
   previousSummary: string;
-  /** Turns to fold into the summary, oldest first. */
-  turns: Turn[];
+  /** Turns to fold into the summary, oldest first (whole turns in histories recorded before `contextTurns`). */
+  turns: ContextTurn[];
   /** Upper bound for the new summary, in tokens. */
   maxTokens: number;
 }

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import type { Logger } from '../lib/logger';
-import type { InboundMessage, Reply, TextRef, TokenUsage, Turn } from '../workflows/messages';
+import type { ContextTurn, InboundMessage, Reply, TextRef, TokenUsage } from '../workflows/messages';
 import type { ChatModel, ConversationCache, LargeTexts } from './ports';
 import { withArchive } from './archive-reads';
 import { isLocalSummarizer } from './echo-chat-model';
@@ -45,7 +45,8 @@ export interface GenerateReplyInput {
   replyId: string;
   systemPrompt: string;
   summary: string;
-  window: Turn[];
+  /** Recent turns, oldest first (the texts only since `contextTurns`; histories recorded before carry whole turns). */
+  window: ContextTurn[];
   /** The messages this reply answers (several when they were coalesced), in arrival order. */
   messages: InboundMessage[];
   /** Attempts made by earlier activities for the same reply (absent: none). */

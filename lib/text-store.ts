@@ -4,7 +4,7 @@
  * its place. Whoever needs the words (the model, the event stream, Telegram, the history API) reads them here.
  */
 import { createHash } from 'node:crypto';
-import type { InboundMessage, Reply, TextRef, Turn } from '../workflows/messages';
+import type { ContextTurn, TextRef } from '../workflows/messages';
 import { fitsInline, previewOf } from '../workflows/payload-budget';
 import type { BlobStore } from './blob-store';
 import { createLogger, type Logger } from './logger';
@@ -78,12 +78,12 @@ export class TextStore {
     }
   }
 
-  async resolveTurn(turn: Turn): Promise<Turn> {
-    const [messages, reply] = await Promise.all([Promise.all(turn.messages.map((m) => this.resolve<InboundMessage>(m))), this.resolve<Reply>(turn.reply)]);
+  async resolveTurn<T extends ContextTurn>(turn: T): Promise<T> {
+    const [messages, reply] = await Promise.all([Promise.all(turn.messages.map((m) => this.resolve(m))), this.resolve(turn.reply)]);
     return { ...turn, messages, reply };
   }
 
-  async resolveTurns(turns: Turn[]): Promise<Turn[]> {
+  async resolveTurns<T extends ContextTurn>(turns: T[]): Promise<T[]> {
     return Promise.all(turns.map((turn) => this.resolveTurn(turn)));
   }
 }

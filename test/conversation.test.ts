@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import proto from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apologyText } from '../workflows/conversation';
@@ -213,6 +214,19 @@ describe('idle close and restore', () => {
       'which fruit?',
     ]);
     expect((await suite.snapshot()).counters.messagesReceived).toBe(2);
+  });
+
+  it('when a turn asks the model then its history carries the earlier turns as texts only, without their ids, times and usage', async () => {
+    const first = await (await chat('kiwi is my favourite fruit')).json();
+    await chat('and mango?');
+    const { EventType } = proto.temporal.api.enums.v1;
+    const scheduled = ((await suite.handle().fetchHistory()).events ?? [])
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .map((e) => e.activityTaskScheduledEventAttributes!)
+      .filter((a) => a.activityType?.name === 'generateReply');
+    const converter = suite.engine.temporal.options.loadedDataConverter;
+    const input = await decodeFromPayloadsAtIndex<{ window: unknown[] }>(converter, 0, scheduled.at(-1)!.input?.payloads);
+    expect(input.window).toEqual([{ messages: [{ text: 'kiwi is my favourite fruit' }], reply: { text: first.reply.text } }]);
   });
 });
 

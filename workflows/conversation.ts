@@ -23,8 +23,8 @@ import type { TelegramReplyActivities } from '../activities/telegram-replies';
 import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
 import { ConversationState } from './conversation-state';
 import { defaultQuietPeriodMs, OperatorView } from './operator-view';
-import type { ConversationInput, InboundMessage, Reply, StashedState, TextRef, Turn } from './messages';
-import { messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
+import type { ContextTurn, ConversationInput, InboundMessage, Reply, StashedState, TextRef } from './messages';
+import { contextTurns, messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
 import { encodedBytes } from './payload-budget';
 import { splitForStash } from './stash-parts';
 
@@ -238,7 +238,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
   async function answer(messages: InboundMessage[], replyId: string, modelPublishes: boolean): Promise<Reply> {
     const inReplyTo = messages.map((m) => m.messageId);
     let attemptsBefore = 0;
-    const ask = (window: Turn[]) =>
+    const ask = (window: ContextTurn[]) =>
       model.generateReply.executeWithOptions({ summary: `reply to ${plural(messages.length, 'message')}` }, [
         {
           conversationId, replyId, systemPrompt: settings.systemPrompt, summary: state.summary, window, messages,
@@ -248,7 +248,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
       ]);
     for (;;) {
       try {
-        const result = await ask(state.window).catch((error: unknown) => {
+        const result = await ask(contextTurns(state.window)).catch((error: unknown) => {
           // A provider that rejects the request may be refusing the context's size: try once with the summary only.
           if (!isFailure(error, 'ModelRequestRejected') || state.window.length === 0) throw error;
           log.warn('model rejected the request; retrying without the recent turns', { replyId });
@@ -281,7 +281,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     const summary = `fold turns ${folded[0]!.number}–${folded[folded.length - 1]!.number} into the summary`;
     const result = await bestEffortCall(() =>
       model.summarize.executeWithOptions({ summary }, [
-        { previousSummary: state.summary, turns: folded, maxTokens: settings.summaryMaxTokens },
+        { previousSummary: state.summary, turns: contextTurns(folded), maxTokens: settings.summaryMaxTokens },
       ]),
     );
     if (result) state.applySummary(result.summary, folded.length);

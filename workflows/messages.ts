@@ -63,6 +63,27 @@ export interface Turn {
   reply: Reply;
 }
 
+/** A text as the model sees it: whole, or a preview and the reference to read it by. */
+export type ModelText = Pick<InboundMessage, 'text' | 'textRef'>;
+
+/**
+ * A turn as the model activities need it: the texts only. The workflow sends its window in this shape (a turn's
+ * ids, times, usage and provider would repeat in every later turn's history for nothing); a full `Turn` fits too.
+ */
+export interface ContextTurn {
+  messages: ModelText[];
+  reply: ModelText;
+}
+
+/** The texts of `turns`, for the model. */
+export function contextTurns(turns: readonly Turn[]): ContextTurn[] {
+  return turns.map(({ messages, reply }) => ({ messages: messages.map(modelText), reply: modelText(reply) }));
+}
+
+function modelText({ text, textRef }: ModelText): ModelText {
+  return textRef ? { text, textRef } : { text };
+}
+
 /** Knobs the workflow runs by; built from config by the edge that starts it and carried across runs. */
 export interface ConversationSettings {
   systemPrompt: string;
