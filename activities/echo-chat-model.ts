@@ -3,7 +3,7 @@
  * configured. It says it is the dev provider, so nobody mistakes its answers for a real model's.
  */
 import { setImmediate as nextTick } from 'node:timers/promises';
-import type { ProviderConfig } from '../lib/config';
+import type { ModelProvider } from '../lib/config';
 import type { ChatModel, ChatRequest, ChatResult } from './ports';
 import { charsPerToken } from '../workflows/token-estimate';
 import type { SummarizeInput } from './model-prompts';
@@ -28,7 +28,7 @@ export function isLocalSummarizer(model: ChatModel): model is ChatModel & LocalS
  * @example await createEchoChatModel(devProvider).stream({ messages: [{ role: 'user', content: 'hi' }] }, print, signal)
  *          // → '[dev provider] You said: hi'
  */
-export function createEchoChatModel(provider: ProviderConfig): ChatModel & LocalSummarizer {
+export function createEchoChatModel(provider: ModelProvider): ChatModel & LocalSummarizer {
   return {
     provider: provider.name,
     model: provider.model,

@@ -2,7 +2,7 @@
  * `createActivities(deps)`: every activity the conversation workflow calls, built over narrow interfaces.
  * The workflow proxies `Activities` (types only); workers pass real adapters, tests pass real ones too.
  */
-import type { ProviderConfig } from '../lib/config';
+import type { ModelProvider } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { createChatModel } from './chat-models';
 import { createContextActivities } from './context';
@@ -12,7 +12,7 @@ import type { ConversationCache, LargeTexts, TranscriptStore } from './ports';
 
 export interface ActivityDeps {
   /** Model providers in fallback order. */
-  providers: readonly ProviderConfig[];
+  providers: readonly ModelProvider[];
   cache: ConversationCache;
   transcripts: TranscriptStore;
   texts: LargeTexts;

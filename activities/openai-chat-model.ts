@@ -2,7 +2,7 @@
  * ChatModel adapter for any OpenAI-compatible endpoint, through the `openai` package.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import type { ProviderConfig } from '../lib/config';
+import type { ModelProvider } from '../lib/config';
 import type { ChatModel, ChatRequest, ChatResult } from './ports';
 import { MalformedStreamError } from './model-errors';
 import { estimateUsage } from './usage-estimate';
@@ -12,7 +12,7 @@ import { estimateUsage } from './usage-estimate';
  * `provider.timeout` bounds the whole request, body included (the SDK's own timeout stops at the headers).
  * @example const model = createOpenAiChatModel({ name: 'main', type: 'openai-compatible', endpoint, model: 'gpt-4o-mini', ... });
  */
-export function createOpenAiChatModel(provider: ProviderConfig): ChatModel {
+export function createOpenAiChatModel(provider: ModelProvider): ChatModel {
   if (!provider.endpoint) throw new Error(`model provider ${provider.name}: endpoint is required`);
   const client = new OpenAI({
     baseURL: provider.endpoint,

@@ -1,6 +1,7 @@
 /**
  * The one configuration reader: config/app.yaml + the model file + environment, validated by one zod schema,
- * parsed once at start-up, frozen and passed down. Nothing else reads process.env.
+ * parsed once at start-up, frozen and passed down. Nothing else reads process.env. Both files may reference
+ * `${ENV_VARS}`, and the seed's own names for some settings are accepted (config-seed.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -8,6 +9,7 @@ import { msToNumber, type Duration } from '@temporalio/common';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ConversationSettings } from '../workflows/messages';
+import { applySeedNames, seedWebhookProblem } from './config-seed';
 import { ConfigError } from './errors';
 import { parseKeyRing, type KeyRing } from './key-ring';
 
@@ -28,7 +30,8 @@ const providerSchema = z.strictObject({
   type: z.enum(['openai-compatible', 'echo']),
   endpoint: z.url().optional(),
   apiKey: z.string().optional(),
-  model: z.string().min(1).default('echo'),
+  /** Unset: the one model the endpoint serves (asked at start-up, see activities/served-models.ts). */
+  model: z.string().min(1).optional(),
   maxTokens: count.default(1024),
   temperature: z.coerce.number().min(0).max(2).default(0.7),
   /** Concurrent requests this process sends to the provider (protects the upstream). */
@@ -37,6 +40,8 @@ const providerSchema = z.strictObject({
   timeout: duration.prefault('60s'),
 });
 export type ProviderConfig = z.infer<typeof providerSchema>;
+/** A provider whose model is known: named in the config, or the one its endpoint serves. */
+export type ModelProvider = ProviderConfig & { model: string };
 
 const schema = z.strictObject({
   /** production refuses to start without ENCRYPTION_KEYS; development runs unencrypted when none is given. */
@@ -280,7 +285,9 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   const problems: string[] = [];
   const appFile = resolve(root, env.APP_CONFIG ?? 'config/app.yaml');
   const modelFile = resolve(root, env.MODEL_CONFIG ?? 'config/model.yaml');
-  const raw = readYaml(appFile, env.APP_CONFIG !== undefined, problems);
+  const raw = interpolateSettings(readYaml(appFile, env.APP_CONFIG !== undefined, problems), env) as Record<string, unknown>;
+  const seed = applySeedNames(raw);
+  problems.push(...seed.problems);
   const models = readYaml(modelFile, env.MODEL_CONFIG !== undefined, problems);
 
   const skippedProviders: { name: string; missing: string[] }[] = [];
@@ -314,7 +321,10 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
   if (usingDevProvider) config.model.providers.push(devProvider);
   for (const p of config.model.providers) {
     if (p.type === 'openai-compatible' && !p.endpoint) problems.push(`model provider ${p.name}: endpoint is required`);
+    if (p.type === 'echo') p.model ??= 'echo';
   }
+  const webhookProblem = seedWebhookProblem(seed.webhookEnabled, config.telegram.webhook.url);
+  if (webhookProblem) problems.push(webhookProblem);
   if (config.telegram.webhook.url && !config.telegram.token) {
     problems.push('TELEGRAM_WEBHOOK_URL (telegram.webhook.url) needs TELEGRAM_BOT_TOKEN (telegram.token)');
   }
@@ -407,7 +417,7 @@ export function conversationSettings(config: AppConfig): ConversationSettings {
 /** workflows/activity-options.ts gives a model call 5 minutes; the whole chain must fit, with room to spare. */
 const modelChainBudgetMs = 270_000;
 
-const devProvider: ProviderConfig = {
+const devProvider: ModelProvider = {
   name: 'dev',
   type: 'echo',
   model: 'echo',
@@ -459,6 +469,27 @@ function interpolate(value: unknown, env: Env, missing: Set<string>): unknown {
   if (Array.isArray(value)) return value.map((item) => interpolate(item, env, missing));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, missing)]));
+  }
+  return value;
+}
+
+/**
+ * The settings file's `${VAR}` references filled in from the environment; a value that references an unset
+ * variable is left out (as if not written), so `token: ${TELEGRAM_BOT_TOKEN}` without the variable means no token.
+ */
+function interpolateSettings(value: unknown, env: Env): unknown {
+  if (typeof value === 'string') {
+    const missing = new Set<string>();
+    const filled = interpolate(value, env, missing);
+    return missing.size === 0 ? filled : undefined;
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolateSettings(item, env)).filter((item) => item !== undefined);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .map(([k, v]) => [k, interpolateSettings(v, env)])
+        .filter(([, v]) => v !== undefined),
+    );
   }
   return value;
 }

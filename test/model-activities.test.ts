@@ -12,7 +12,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createChatModel } from '../activities/chat-models';
 import { createModelActivities, type GenerateReplyInput } from '../activities/model';
-import type { ProviderConfig } from '../lib/config';
+import type { ModelProvider } from '../lib/config';
 import type { StoredEvent } from '../lib/conversation-events';
 import { ConversationStore } from '../lib/conversation-store';
 import { DirectoryBlobStore } from '../lib/directory-blob-store';
@@ -33,7 +33,7 @@ let store: ConversationStore;
 const texts = new TextStore(new DirectoryBlobStore(mkdtempSync(join(tmpdir(), 'aac-model-texts-'))));
 
 beforeAll(async () => {
-  [primary, secondary] = await Promise.all([startOpenAiServer({ apiKey }), startOpenAiServer({ apiKey })]);
+  [primary, secondary] = await Promise.all([startOpenAiServer({ apiKey, models: ['primary-model'] }), startOpenAiServer({ apiKey, models: ['secondary-model'] })]);
   redis = createRedis(testServices().redisUrl);
   store = new ConversationStore(redis, `test:model-activities:${randomUUID()}:`, { ttlSeconds: 600, logger });
 });
@@ -47,23 +47,23 @@ beforeEach(() => {
   secondary.reset();
 });
 
-function provider(name: string, server: OpenAiServer, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
+function provider(name: string, server: OpenAiServer, overrides: Partial<ModelProvider> = {}): ModelProvider {
   return {
     name, type: 'openai-compatible', endpoint: server.url, apiKey, model: `${name}-model`,
     maxTokens: 256, temperature: 0, maxConcurrency: 10, timeout: 10_000, ...overrides,
   };
 }
 
-const echoProvider: ProviderConfig = {
+const echoProvider: ModelProvider = {
   name: 'dev', type: 'echo', model: 'echo', maxTokens: 1024, temperature: 0, maxConcurrency: 100, timeout: 60_000,
 };
 
 /** Model activities over the given providers, in fallback order. */
-function activitiesFor(...providers: ProviderConfig[]) {
+function activitiesFor(...providers: ModelProvider[]) {
   return activitiesWith({}, ...providers);
 }
 
-function activitiesWith(extra: { usage?: TokenBudget }, ...providers: ProviderConfig[]) {
+function activitiesWith(extra: { usage?: TokenBudget }, ...providers: ModelProvider[]) {
   return createModelActivities({
     models: providers.map((p) => ({ model: createChatModel(p), maxConcurrency: p.maxConcurrency })),
     cache: store,

@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { Api } from 'grammy';
 import { createActivities } from '../activities';
+import { withServedModels } from '../activities/served-models';
 import { createTelegramReplyActivities } from '../activities/telegram-replies';
 import { GrammyOutbox } from '../channels/telegram/outbox';
 import { TelegramPacer } from '../channels/telegram/pacer';
@@ -45,6 +46,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   }
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
+  const providers = await withServedModels(config.model.providers, logger);
   const redis = connectRedis(config.redis, { connectionName: 'worker', logger });
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
@@ -54,7 +56,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   const store = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher });
   const texts = new TextStore(blobs, cipher, logger);
   const activities = createActivities({
-    providers: config.model.providers,
+    providers,
     cache: store,
     transcripts: new TranscriptArchive(blobs, logger, cipher),
     texts,

@@ -84,7 +84,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       temporal = await startDevServer({ cli, port: temporalPort, dbFile: join(dir, 'temporal.db'), searchAttributes, log });
     }
     stoppers.push(() => temporal.child.stop(graceMs));
-    const model = await startOpenAiServer({ answer: () => benchAnswer });
+    const model = await startOpenAiServer({ models: ['bench-model'], answer: () => benchAnswer });
     stoppers.push(() => model.close());
     const modelFile = join(dir, 'model.yaml');
     writeFileSync(modelFile, stringify({ providers: [{ name: 'local', type: 'openai-compatible', endpoint: model.url, model: 'bench-model' }] }));

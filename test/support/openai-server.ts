@@ -54,7 +54,7 @@ export type AnswerFn = (body: ChatCompletionBody) => string;
 export interface OpenAiServerOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` (401 otherwise). */
   apiKey?: string;
-  /** Model ids listed by `GET /v1/models`. */
+  /** Model ids listed by `GET /v1/models`; a chat request naming another model gets OpenAI's 404 `model_not_found`. */
   models?: string[];
   answer?: AnswerFn;
   /** Delay between streamed chunks (and before a non-streaming answer). */
@@ -142,6 +142,10 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     }
     if (!body || typeof body.model !== 'string' || !Array.isArray(body.messages) || body.messages.length === 0) {
       return sendError(res, 400, "Missing required parameters: 'model' and a non-empty 'messages'.", 'invalid_request_error');
+    }
+    if (!models.includes(body.model)) {
+      const message = `The model \`${body.model}\` does not exist or you do not have access to it.`;
+      return sendError(res, 404, message, 'invalid_request_error', 'model_not_found');
     }
     await complete(body, normalize(queue.shift() ?? standing ?? 'ok'), req, res, settled);
   }
