@@ -2,12 +2,20 @@
  * Activities that keep a conversation's context and transcript: the hot snapshot in Redis and the
  * archived transcript segments (S3 or a directory).
  */
+import type { Metrics } from '../lib/metrics';
 import type { Logger } from '../lib/logger';
 import { newestContext, type ContextSnapshot, type TextRef } from '../workflows/messages';
 import type { ConversationCache, LargeTexts, TranscriptSegment, TranscriptStore } from './ports';
 
-export function createContextActivities(deps: { cache: ConversationCache; transcripts: TranscriptStore; texts: LargeTexts; logger: Logger }) {
+export function createContextActivities(deps: {
+  cache: ConversationCache;
+  transcripts: TranscriptStore;
+  texts: LargeTexts;
+  logger: Logger;
+  metrics?: Pick<Metrics, 'delivery'> | undefined;
+}) {
   const { cache, transcripts, texts, logger } = deps;
+  const archiveWrites = deps.metrics?.delivery.archiveWrites;
   return {
     /**
      * The context a conversation's first run starts from: the newer of the Redis snapshot and the archive's last
@@ -39,7 +47,13 @@ export function createContextActivities(deps: { cache: ConversationCache; transc
      * `saveContext` (a checkpoint or an idle close) the segment's context goes to Redis as well.
      */
     async archiveTurns(segment: TranscriptSegment, options: { saveContext?: boolean } = {}): Promise<void> {
-      await transcripts.writeSegment(segment);
+      try {
+        await transcripts.writeSegment(segment);
+        archiveWrites?.inc({ outcome: 'ok' });
+      } catch (error) {
+        archiveWrites?.inc({ outcome: 'failed' });
+        throw error;
+      }
       if (!options.saveContext) return;
       // Best effort: restore falls back to the segment just written, which holds the same context.
       await cache.saveContext(segment.conversationId, segment.context).catch((error: unknown) => {

@@ -4,6 +4,7 @@
  */
 import type { ModelProvider } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
 import { createChatModel } from './chat-models';
 import { createContextActivities } from './context';
 import { createDeliveryActivities } from './delivery';
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   texts: LargeTexts;
   /** Counts model tokens against each conversation owner's daily budget. */
   usage?: UsageMeter;
+  /** The worker's Prometheus metrics. */
+  metrics?: Metrics;
   logger: Logger;
 }
 
@@ -28,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
       cache: deps.cache,
       texts: deps.texts,
       ...(deps.usage ? { usage: deps.usage } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
       logger: deps.logger,
     }),
     ...createContextActivities(deps),

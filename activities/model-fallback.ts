@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { LimitFunction } from 'p-limit';
 import type { Logger } from '../lib/logger';
+import type { Metrics, ModelOutcome } from '../lib/metrics';
 import type { ChatModel, ChatResult } from './ports';
 import type { Pulse } from './heartbeat';
 import { classifyModelError, type ModelErrorClass } from './model-errors';
@@ -23,6 +24,8 @@ export interface FallbackCall {
   pulse: Pick<Pulse, 'rejectedEarlier' | 'rejectedBy'>;
   /** Sends the request to one provider. Runs inside that provider's concurrency limit. */
   run(model: ChatModel, signal: AbortSignal): Promise<ChatResult>;
+  /** Counts each provider's calls, latency, tokens and fallbacks. */
+  metrics?: Metrics['model'] | undefined;
 }
 
 interface Failure extends ModelErrorClass {
@@ -42,7 +45,7 @@ export async function callWithFallback(
   call: FallbackCall,
 ): Promise<{ result: ChatResult; model: ChatModel }> {
   const failures: Failure[] = [];
-  for (const { model, limit } of lanes) {
+  for (const [index, { model, limit }] of lanes.entries()) {
     // It refused this very request in an earlier attempt: asking again cannot help.
     if (call.pulse.rejectedEarlier.has(model.provider)) {
       failures.push({ kind: 'rejected', reason: 'request-error', provider: model.provider, error: undefined });
@@ -61,6 +64,9 @@ export async function callWithFallback(
       );
       const durationMs = Math.round(performance.now() - started);
       logger.info({ ...fields, durationMs, fallbacks: failures.length, usage: result.usage }, 'model call succeeded');
+      count(call.metrics, model, 'ok', durationMs);
+      call.metrics?.tokens.inc({ provider: model.provider, model: model.model, direction: 'prompt' }, result.usage.promptTokens);
+      call.metrics?.tokens.inc({ provider: model.provider, model: model.model, direction: 'completion' }, result.usage.completionTokens);
       return { result, model };
     } catch (error) {
       if (call.signal.aborted) throw call.signal.reason ?? error; // CancelledFailure: not the provider's fault
@@ -68,6 +74,8 @@ export async function callWithFallback(
       failures.push(failure);
       if (failure.kind === 'rejected') call.pulse.rejectedBy(model.provider);
       const durationMs = Math.round(performance.now() - started);
+      count(call.metrics, model, outcomes[failure.reason], durationMs);
+      if (index < lanes.length - 1) call.metrics?.fallbacks.inc({ provider: model.provider });
       logger.warn(
         { ...fields, durationMs, kind: failure.kind, reason: failure.reason, status: failure.status },
         'model call failed; trying the next provider',
@@ -77,6 +85,22 @@ export async function callWithFallback(
     }
   }
   throw exhausted(failures);
+}
+
+const outcomes: Record<ModelErrorClass['reason'], ModelOutcome> = {
+  'rate-limited': '429',
+  'server-error': '5xx',
+  timeout: 'timeout',
+  aborted: 'timeout',
+  connection: 'network',
+  'malformed-stream': 'malformed',
+  'request-error': 'rejected',
+  unknown: 'error',
+};
+
+function count(metrics: Metrics['model'] | undefined, model: ChatModel, outcome: ModelOutcome, durationMs: number): void {
+  metrics?.requests.inc({ provider: model.provider, model: model.model, outcome });
+  metrics?.duration.observe({ provider: model.provider, model: model.model }, durationMs / 1000);
 }
 
 function exhausted(failures: Failure[]): ApplicationFailure {

@@ -5,7 +5,8 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import type { Logger } from '../lib/logger';
-import type { ContextTurn, InboundMessage, Reply, TextRef, TokenUsage } from '../workflows/messages';
+import type { Metrics } from '../lib/metrics';
+import { channelOf, type ContextTurn, type InboundMessage, type Reply, type TextRef, type TokenUsage } from '../workflows/messages';
 import type { ChatModel, ConversationCache, LargeTexts } from './ports';
 import { withArchive } from './archive-reads';
 import { isLocalSummarizer } from './echo-chat-model';
@@ -32,6 +33,8 @@ export interface ModelActivityDeps {
   texts: LargeTexts;
   /** Counts each answer's and summary's tokens against its owner's daily budget. */
   usage?: UsageMeter;
+  /** Turn latency, time to first token, coalescing and the model calls' outcomes. */
+  metrics?: Pick<Metrics, 'model' | 'turn'>;
   logger: Logger;
 }
 
@@ -120,12 +123,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
       );
       const request = { messages: buildReplyMessages({ ...input, window, messages }) };
       const tokens = new TokenEventWriter(deps.cache, input.conversationId, input.replyId, attempt, logger);
+      const turn = turnClock(input, deps.metrics?.turn);
       // An earlier attempt may have streamed part of an answer before its worker died.
       if (attempt > 1) tokens.restart();
       try {
         const { result, model } = await pulse.during(() =>
           callWithFallback(lanes, logger, {
             logFields: { activity: 'generateReply', conversationId: input.conversationId, replyId: input.replyId, attempt },
+            metrics: deps.metrics?.model,
             signal: context.cancellationSignal,
             pulse,
             run: (chat, signal) => {
@@ -134,6 +139,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
                 request,
                 (text) => {
                   pulse.beat();
+                  turn.firstToken();
                   tokens.token(text);
                 },
                 signal,
@@ -151,6 +157,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
         await tokens.flush();
         const reply: Reply = { replyId: input.replyId, inReplyTo: input.publish.inReplyTo, ...answer, kind: 'answer', createdAt: new Date().toISOString() };
         await deps.cache.publishReply(input.conversationId, reply);
+        turn.published();
         return { ...carried, createdAt: reply.createdAt };
       } finally {
         // Without `publish`, the reply event is written after this activity: it too must come after every token.
@@ -167,6 +174,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const { result, model } = await pulse.during(() =>
         callWithFallback(lanes, logger, {
           logFields: { activity: 'summarize', turns: input.turns.length, attempt: context.info.attempt },
+          metrics: deps.metrics?.model,
           signal: context.cancellationSignal,
           pulse,
           run: async (chat, signal) =>
@@ -182,6 +190,29 @@ export function createModelActivities(deps: ModelActivityDeps) {
         model: model.model,
         usage: result.usage,
       };
+    },
+  };
+}
+
+/**
+ * Times a turn from its first message's arrival at the edge (the edge's clock; hosts are assumed in sync): to the
+ * first token this attempt streams, and to the published reply.
+ */
+function turnClock(input: GenerateReplyInput, metrics: Metrics['turn'] | undefined) {
+  const arrived = Math.min(...input.messages.map((m) => Date.parse(m.receivedAt)));
+  const labels = { channel: channelOf(input.conversationId) };
+  const since = () => Math.max(0, Date.now() - arrived) / 1000;
+  let streaming = false;
+  return {
+    firstToken() {
+      if (streaming || !Number.isFinite(arrived)) return;
+      streaming = true;
+      metrics?.firstToken.observe(labels, since());
+    },
+    published() {
+      if (Number.isFinite(arrived)) metrics?.duration.observe(labels, since());
+      metrics?.coalesced.observe(labels, input.messages.length);
+      metrics?.replies.inc({ ...labels, kind: 'answer' });
     },
   };
 }

@@ -17,6 +17,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { chatIdOf } from '../channels/telegram/conversation-id';
 import { splitMessage } from '../channels/telegram/split-message';
 import { RateLimitedError, RefusedError } from '../lib/errors';
+import type { Metrics } from '../lib/metrics';
 import type { Logger } from '../lib/logger';
 import type { Reply } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
@@ -31,6 +32,8 @@ export interface TelegramReplyDeps {
   logger: Logger;
   /** Live previews one worker runs at once (default 100); beyond it chats see "typing…" and then the answer. */
   maxLivePreviews?: number;
+  /** Counts resends whose earlier send may have arrived (`outcome: uncertain`). */
+  requests?: Metrics['delivery']['telegram'];
 }
 
 export interface PreviewTelegramReplyInput {
@@ -184,6 +187,7 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
     }
     if (known === 'pending') {
       const count = await ledger.countUncertainSend();
+      deps.requests?.inc({ method: 'sendMessage', outcome: 'uncertain' });
       logger.warn({ replyId, part: index, uncertainSends: count }, 'telegram: resending a part whose earlier send may have arrived');
     }
     return sendOnce(chatId, replyId, index, part, options);

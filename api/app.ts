@@ -11,12 +11,14 @@ import { audit, withAudit } from './audit';
 import { authenticate } from './auth';
 import { closeUnreadBodies } from './close-unread-bodies';
 import type { ApiDeps } from './deps';
+import { httpMetrics } from './http-metrics';
 import { problem, problemErrorHandler } from './problem';
 import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chat';
 import { conversationRoutes } from './routes/conversations';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
 import { telegramWebhookRoutes } from './routes/telegram-webhook';
 import { requireJson, validationProblem } from './validation';
 
@@ -32,6 +34,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     const ms = Math.round(performance.now() - started);
     logger.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
   });
+  app.use(httpMetrics(deps.metrics.http));
   app.use(withAudit(deps.audit));
   // Authentication before the body is read: a caller without a valid token gets nothing else.
   app.use('/api/*', authenticate(deps.verify));
@@ -55,13 +58,14 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   eventRoutes(deps, app);
   auditRoutes(deps, app);
   healthRoutes(deps, app);
+  metricsRoutes(deps, app);
   if (deps.telegramWebhook) telegramWebhookRoutes(deps.telegramWebhook, app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'ai-assistant-core', version: '1', description: 'Durable conversations with an AI assistant.' },
-    // Every documented route is under /api and needs a token; /healthz, /readyz and /docs are not documented here.
+    // Every documented route is under /api and needs a token; /healthz, /readyz, /metrics and /docs are not documented here.
     security: [{ bearer: [] }],
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));

@@ -8,6 +8,7 @@ import type { WaitingRequests } from './waiting-requests';
 import type { AppConfig } from '../lib/config';
 import type { Conversations } from '../lib/conversations';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
 import type { TextStore } from '../lib/text-store';
 import type { TelegramWebhook } from '../channels/telegram/channel';
 
@@ -42,6 +43,8 @@ export interface ApiDeps {
   /** Each check resolves when its dependency answers and rejects otherwise. */
   readiness: Record<string, () => Promise<unknown>>;
   logger: Logger;
+  /** This process's Prometheus metrics (served at /metrics to operators). */
+  metrics: Metrics;
   /** The Telegram channel's webhook intake; absent unless a bot token and a webhook URL are configured. */
   telegramWebhook?: TelegramWebhook;
 }

@@ -13,6 +13,7 @@ import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
 import { ConfigError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
 import { connectRedis, pingRedis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { runAsMain } from '../lib/run-as-main';
@@ -51,7 +52,8 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const verify = createVerifier(config.auth);
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
-  const redis = connectRedis(config.redis, { connectionName: 'api', logger });
+  const metrics = createMetrics('api');
+  const redis = connectRedis(config.redis, { connectionName: 'api', logger, errors: metrics.delivery.redisErrors });
   const blobs = createBlobStore(config);
   // Lazy: the API starts (and answers /healthz, and 503 elsewhere) even while Temporal is still coming up.
   const connection = Connection.lazy(temporalConnectionOptions(config));
@@ -62,7 +64,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   // reads that a busy API does not connect and disconnect once per turn.
   const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher, maxIdleBlockingConnections: 256 });
   const texts = new TextStore(blobs, cipher, logger);
-  const conversations = new Conversations(client, config, { queue: replies, texts });
+  const conversations = new Conversations(client, config, { queue: replies, texts, metrics: metrics.intake });
   const telegram = config.telegram.token
     ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, logger: logger.child({ channel: 'telegram' }) })
     : undefined;
@@ -77,6 +79,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       waiting: new WaitingRequests(config.limits.maxWaitingRequests),
     },
     logger,
+    metrics,
     conversations,
     // With a port of its own the webhook is not on the API's.
     ...(telegram?.webhook && !config.telegram.webhook.port ? { telegramWebhook: telegram.webhook } : {}),

@@ -191,6 +191,15 @@ const schema = z.strictObject({
       port: z.preprocess((value) => (value === 'off' ? undefined : value), z.coerce.number().int().min(1).max(65535).optional()),
     }).prefault({}),
   }).prefault({}),
+  metrics: z.strictObject({
+    /**
+     * The worker's own port for GET /metrics (the engine's and the Temporal SDK's), /healthz and /readyz; `off`:
+     * none. The API serves /metrics on its own port, to operators.
+     */
+    port: z.preprocess((value) => (value === 'off' ? null : value), z.coerce.number().int().min(0).max(65535).nullable().default(9464)),
+    /** Where that port listens: all interfaces, so that Prometheus (in Kubernetes, by pod IP) reaches it. */
+    host: z.string().min(1).default('0.0.0.0'),
+  }).prefault({}),
   worker: z.strictObject({
     /** A prebuilt workflow bundle (the launcher builds one per start): a worker then starts in about a second. */
     workflowBundlePath: z.string().min(1).optional(),
@@ -270,6 +279,8 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   WORKERS: 'stack.workers',
   WORKFLOW_BUNDLE_PATH: 'worker.workflowBundlePath',
   MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows',
+  METRICS_PORT: 'metrics.port',
+  METRICS_HOST: 'metrics.host',
   DATA_DIR: 'stack.dataDir',
 };
 /** Variables that name files (read by loadConfig itself), not config values. */

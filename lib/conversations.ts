@@ -25,6 +25,7 @@ import { textBytes } from '../workflows/payload-budget';
 import { conversationSettings, type AppConfig } from './config';
 import type { ConversationStore } from './conversation-store';
 import { QueueFullError } from './errors';
+import type { Metrics } from './metrics';
 import type { TextStore } from './text-store';
 
 export type ConversationRunState = 'running' | 'closed' | 'unknown';
@@ -43,6 +44,8 @@ export interface ConversationRef {
 export interface Intake {
   queue: Pick<ConversationStore, 'enterQueue' | 'leaveQueue'>;
   texts: Pick<TextStore, 'offload'>;
+  /** Counts messages by channel and outcome. */
+  metrics?: Metrics['intake'];
 }
 
 /** Temporal calls from an edge give up after this long (→ 503), instead of hanging while Temporal is down. */
@@ -65,6 +68,8 @@ export class Conversations {
     const { queue, texts } = this.intake;
     const { maxQueuedMessages: maxMessages, maxQueuedBytes: maxBytes } = this.config.conversation;
     const entered = await queue.enterQueue(conversation.id, message.messageId, textBytes(message), { maxMessages, maxBytes });
+    const outcome = entered === 'full' ? 'queue_full' : entered === 'seen' ? 'repeated' : 'accepted';
+    this.intake.metrics?.messages.inc({ channel: conversation.channel, outcome });
     if (entered === 'full') throw new QueueFullError(conversation.id, queueFullRetryAfterSeconds);
     try {
       const carried = await texts.offload(conversation.id, message);

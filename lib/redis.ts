@@ -19,6 +19,8 @@ export interface RedisClientOptions {
   connectionName?: string;
   /** Receives connection errors; without it they are dropped (commands still reject). */
   logger?: Logger;
+  /** Counts connection errors (`aac_redis_errors_total`). */
+  errors?: { inc(): void };
 }
 
 /**
@@ -106,7 +108,7 @@ export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
   }
 }
 
-function logErrors(redis: Redis | Cluster, { logger, connectionName }: Pick<RedisClientOptions, 'logger' | 'connectionName'>): void {
+function logErrors(redis: Redis | Cluster, { logger, connectionName, errors }: Pick<RedisClientOptions, 'logger' | 'connectionName' | 'errors'>): void {
   let outage = false;
   redis.on('ready', () => {
     if (outage) logger?.info({ connectionName }, 'redis connection restored');
@@ -114,6 +116,7 @@ function logErrors(redis: Redis | Cluster, { logger, connectionName }: Pick<Redi
   });
   redis.on('error', (error: Error) => {
     const fields = { err: error, connectionName };
+    errors?.inc();
     if (outage) logger?.debug(fields, 'redis connection error');
     else logger?.warn(fields, 'redis connection error');
     outage = true;

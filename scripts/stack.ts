@@ -211,7 +211,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     writeFileSync(bundlePath, code);
     env.WORKFLOW_BUNDLE_PATH = bundlePath;
     for (let index = 1; index <= config.stack.workers; index++) {
-      apps.push(spawnApp(`worker-${index}`, 'workers/main.ts'));
+      // Each worker its own metrics port on this host: METRICS_PORT, the next one up, and so on.
+      const metricsPort: Record<string, string> = config.metrics.port ? { METRICS_PORT: String(config.metrics.port + index - 1) } : {};
+      apps.push(spawnApp(`worker-${index}`, 'workers/main.ts', metricsPort));
     }
     // One codec server is enough (the UI knows one endpoint), and one webhook port: the first replica's.
     for (const [index, { name, port }] of apiPorts.entries()) {

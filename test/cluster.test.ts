@@ -13,7 +13,7 @@ import type { StackHandle } from '../scripts/stack';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
-import { freePort, freePortBlock } from './support/ports';
+import { freePort, freePortBlock } from '../lib/free-ports';
 import { collectSse, type SseEvent } from './support/sse';
 import { bearer } from './support/tokens';
 

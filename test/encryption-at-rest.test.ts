@@ -10,7 +10,7 @@ import { searchAttributes } from '../lib/search-attributes';
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { freePort } from './support/ports';
+import { freePort } from '../lib/free-ports';
 import { testServices } from './support/services';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type StackHandle } from '../scripts/stack';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { freePort } from './support/ports';
+import { freePort } from '../lib/free-ports';
 
 const botToken = '123456789:AAE-secret_token-that-must-never-be-logged';
 

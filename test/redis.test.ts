@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../lib/errors';
 import { createRedis, pingRedis } from '../lib/redis';
-import { freePort } from './support/ports';
+import { freePort } from '../lib/free-ports';
 import { testServices } from './support/services';
 
 describe('createRedis', () => {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Api, Bot, GrammyError, webhookCallback } from 'grammy';
 import type { Update } from 'grammy/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from './support/ports';
+import { freePort } from '../lib/free-ports';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
 
 let telegram: TelegramServer;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate, type Certificate } from './support/certificate';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { freePort } from './support/ports';
+import { freePort } from '../lib/free-ports';
 import { startTelegramServer, type TelegramServer } from './support/telegram-server';
 
 const secret = 'test-webhook-secret_1';

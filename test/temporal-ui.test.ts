@@ -16,7 +16,7 @@ import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { ensureChromium, launchChromium, type ChromiumSession } from './support/chromium';
 import { sharedWorkflowBundle, startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { freePorts } from './support/ports';
+import { freePorts } from '../lib/free-ports';
 import { testServices } from './support/services';
 
 const screenshots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
 import { startEngine, type Engine } from './support/engine';
-import { freePort } from './support/ports';
+import { freePort } from '../lib/free-ports';
 import { testServices } from './support/services';
 
 describe('when a dependency is down', () => {

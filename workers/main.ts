@@ -14,7 +14,9 @@ import { RedisReplyLedger } from '../channels/telegram/reply-ledger';
 import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, secretsOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
+import { freePort } from '../lib/free-ports';
 import { createLogger, type Logger } from '../lib/logger';
+import { createMetrics, type Metrics } from '../lib/metrics';
 import { connectRedis, type Redis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { OverflowCodec } from '../lib/payload-overflow';
@@ -24,11 +26,14 @@ import { TokenBudget } from '../lib/token-budget';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { runAsMain } from '../lib/run-as-main';
 import { telegramTaskQueue } from '../workflows/activity-options';
+import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
 import { workflowsPath } from './workflows-path';
 
 
 export interface WorkerHandle {
+  /** The port of GET /metrics, /healthz and /readyz (`METRICS_PORT`), unless it is off. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,8 @@ export interface WorkerOptions {
   config?: AppConfig;
   /** A prebuilt workflow bundle (tests share one instead of bundling per worker). */
   workflowBundle?: WorkflowBundleOption;
+  /** The SDK core's Prometheus exporter, served again on the worker's metrics port. */
+  coreMetricsUrl?: string;
 }
 
 export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> {
@@ -47,7 +54,8 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
   const providers = await withServedModels(config.model.providers, logger);
-  const redis = connectRedis(config.redis, { connectionName: 'worker', logger });
+  const metrics = createMetrics('worker');
+  const redis = connectRedis(config.redis, { connectionName: 'worker', logger, errors: metrics.delivery.redisErrors });
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
@@ -61,6 +69,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     transcripts: new TranscriptArchive(blobs, logger, cipher),
     texts,
     usage: new TokenBudget(redis, config.redis.keyPrefix, config.limits.tokensPerDay),
+    metrics,
     logger,
   });
   const worker = await Worker.create({
@@ -78,8 +87,19 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
-  const telegram = config.telegram.token ? [await telegramWorker(config, { connection, dataConverter, redis, events: store, texts, logger })] : [];
+  const telegramDeps = { connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram, logger };
+  const telegram = config.telegram.token ? [await telegramWorker(config, telegramDeps)] : [];
   const workers = [worker, ...telegram];
+  const metricsServer =
+    config.metrics.port === null
+      ? undefined
+      : await startMetricsServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          registry: metrics.registry,
+          coreMetricsUrl: options.coreMetricsUrl,
+          ready: () => workers.every((w) => w.getState() === 'RUNNING'),
+        });
   let stopping = false;
   const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
     if (stopping) throw error;
@@ -87,13 +107,15 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     logger.fatal({ err: error }, 'worker failed');
     process.exit(1);
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: metricsServer?.port }, 'worker running');
 
   return {
+    ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
     async stop() {
       stopping = true;
       for (const w of workers) w.shutdown();
       await running;
+      await metricsServer?.close();
       await connection.close();
       redis.disconnect();
       logger.info('worker stopped');
@@ -107,6 +129,7 @@ interface TelegramWorkerDeps {
   redis: Redis;
   events: ConversationStore;
   texts: TextStore;
+  requests: Metrics['delivery']['telegram'];
   logger: Logger;
 }
 
@@ -115,7 +138,7 @@ interface TelegramWorkerDeps {
  * start per second across all workers; the pacer keeps each chat and the whole bot within Telegram's limits.
  */
 async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Promise<Worker> {
-  const { connection, dataConverter, redis, events, texts, logger } = deps;
+  const { connection, dataConverter, redis, events, texts, requests, logger } = deps;
   const { token, apiRoot, sendsPerSecond, privateChatGap, groupChatGap } = config.telegram;
   const pacer = new TelegramPacer(redis, config.redis.keyPrefix, { sendsPerSecond, privateChatGapMs: privateChatGap, groupChatGapMs: groupChatGap });
   const telegramLogger = logger.child({ channel: 'telegram' });
@@ -125,10 +148,11 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
     taskQueue: telegramTaskQueue(config.temporal.taskQueue),
     activities: createTelegramReplyActivities({
       // A request that hangs gives up well within the reply lock's 15 s, so a slow edit cannot land after the final one.
-      outbox: new GrammyOutbox(new Api(token!, { apiRoot, timeoutSeconds: 10 }), pacer, telegramLogger),
+      outbox: new GrammyOutbox(new Api(token!, { apiRoot, timeoutSeconds: 10 }), pacer, telegramLogger, requests),
       ledger: new RedisReplyLedger(redis, config.redis.keyPrefix),
       events,
       texts,
+      requests,
       logger: telegramLogger,
     }),
     dataConverter,
@@ -148,6 +172,16 @@ function workflowSource(bundle: WorkflowBundleOption | undefined, codePath: stri
 
 await runAsMain(import.meta.url, async () => {
   const config = loadConfig();
-  Runtime.install({ logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk', secrets: secretsOf(config) })) });
-  return start({ config });
+  // The SDK core exports its own metrics on a loopback port; the worker's metrics port serves them with ours.
+  const coreMetricsAddress = config.metrics.port === null ? undefined : `127.0.0.1:${await freePort()}`;
+  Runtime.install({
+    logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk', secrets: secretsOf(config) })),
+    ...(coreMetricsAddress ? { telemetryOptions: { metrics: { prometheus: corePrometheus(coreMetricsAddress) } } } : {}),
+  });
+  return start({ config, ...(coreMetricsAddress ? { coreMetricsUrl: `http://${coreMetricsAddress}/metrics` } : {}) });
 });
+
+/** The core's exporter: durations in seconds (as prom-client's), and buckets for the workflow's message counts. */
+function corePrometheus(bindAddress: string) {
+  return { bindAddress, useSecondsForDurations: true, histogramBucketOverrides: { aac_turn_queued_messages: [0, 1, 2, 5, 10, 20, 50, 100] } };
+}

@@ -21,6 +21,7 @@ import {
 import type { Activities } from '../activities';
 import type { TelegramReplyActivities } from '../activities/telegram-replies';
 import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
+import { conversationMetrics } from './conversation-metrics';
 import { ConversationState } from './conversation-state';
 import { defaultQuietPeriodMs, OperatorView } from './operator-view';
 import type { ContextTurn, ConversationInput, InboundMessage, Reply, StashedState, TextRef } from './messages';
@@ -66,12 +67,15 @@ export async function conversation(input: ConversationInput): Promise<void> {
     preview: proxyActivities<Pick<TelegramReplyActivities, 'previewTelegramReply'>>({ ...telegramPreview, taskQueue: telegramQueue }),
     delivery: proxyActivities<Pick<TelegramReplyActivities, 'sendTelegramReply'>>({ ...telegramDelivery, taskQueue: telegramQueue }),
   };
-  setHandler(messageSignal, (message) => {
-    if (state.acceptMessage(message) === 'malformed') log.warn('ignored a malformed message signal');
-  });
-  setHandler(resetSignal, (request) => {
-    if (state.acceptReset(request?.requestId) === 'malformed') log.warn('ignored a malformed reset signal');
-  });
+  const metrics = conversationMetrics(channel);
+  const ignored = (outcome: 'accepted' | 'duplicate' | 'malformed', what: string) => {
+    if (outcome === 'duplicate') metrics.count('duplicate_ignored');
+    if (outcome !== 'malformed') return;
+    metrics.count('malformed_ignored');
+    log.warn(`ignored a malformed ${what} signal`);
+  };
+  setHandler(messageSignal, (message) => ignored(state.acceptMessage(message), 'message'));
+  setHandler(resetSignal, (request) => ignored(state.acceptReset(request?.requestId), 'reset'));
   setHandler(snapshotQuery, () => state.snapshot(conversationId));
 
   const runShouldEnd = () => {
@@ -101,6 +105,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
         if (archived && !state.hasWork()) {
           await condition(allHandlersFinished);
           showOperators('closed');
+          metrics.count('idle_closed');
           return;
         }
         state.status = 'waiting';
@@ -109,6 +114,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
       }
 
       const work = state.takeNext();
+      if (work.kind === 'turn') metrics.queued(state.pendingCount());
       if (work.kind === 'reset') state.reset();
       if (work.kind === 'turn') await runTurn(work.messages);
       if (checkpoints) checkpointAt = Date.now() + quietPeriodMs;
@@ -167,6 +173,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     const carried = stash && stashed ? state.carryStashed(stash, stashed) : state.carry();
     // The next run inherits the search attributes: none may lag behind.
     view.flush(state);
+    metrics.count('continued_as_new');
     await continueAsNew<typeof conversation>({ ...input, carried });
   }
 

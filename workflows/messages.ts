@@ -8,6 +8,12 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 /** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
 export type Channel = 'api' | 'telegram';
 
+/** The channel a conversation id names (`telegram:42` → telegram); `unknown` for ids of no channel. */
+export function channelOf(conversationId: string): Channel | 'unknown' {
+  const channel = conversationId.slice(0, conversationId.indexOf(':'));
+  return channel === 'api' || channel === 'telegram' ? channel : 'unknown';
+}
+
 /**
  * A text too large to carry inline (over `inlineTextMaxBytes`): stored once, encrypted, in the archive; read back
  * by `key`, checked against `sha256`. Where a text has a reference, its `text` field holds only a preview.

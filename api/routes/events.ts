@@ -58,6 +58,7 @@ export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
       deps.logger.warn({ conversationId, error: error.message }, 'event stream ended by an error');
     };
     return streamSSE(c, async (stream) => {
+      deps.metrics.http.eventStreams.inc();
       try {
         while (!stream.aborted) {
           const events = await deps.replies.readEvents(conversationId, cursor, { blockMs: pollMs, count: 100 });
@@ -69,6 +70,7 @@ export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
           await streams.hold(user, lease); // renewed while it runs; lapses on its own if this process dies
         }
       } finally {
+        deps.metrics.http.eventStreams.dec();
         waiting.leave();
         await streams.release(user, lease).catch(() => undefined);
       }

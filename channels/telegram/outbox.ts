@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GrammyError, type Api } from 'grammy';
 import type { OutboxOptions, TelegramOutbox } from '../../activities/ports';
 import { RateLimitedError, RefusedError } from '../../lib/errors';
+import type { Metrics } from '../../lib/metrics';
 import type { Logger } from '../../lib/logger';
 import { renderTelegramHtml } from './markdown-html';
 import type { TelegramPacer } from './pacer';
@@ -25,6 +26,8 @@ export class GrammyOutbox implements TelegramOutbox {
     private readonly api: Api,
     private readonly pacer: TelegramPacer,
     private readonly logger: Logger,
+    /** Counts sends and edits by outcome (`aac_telegram_requests_total`). */
+    private readonly requests?: Metrics['delivery']['telegram'],
   ) {}
 
   async typing(chatId: number): Promise<void> {
@@ -32,7 +35,7 @@ export class GrammyOutbox implements TelegramOutbox {
   }
 
   async send(chatId: number, text: string, options: OutboxOptions): Promise<number> {
-    const message = await this.formatted(chatId, text, options, (content) =>
+    const message = await this.formatted(chatId, text, options, 'sendMessage', (content) =>
       this.api.sendMessage(chatId, content.text, { parse_mode: content.parse_mode }),
     );
     return message.message_id;
@@ -40,7 +43,7 @@ export class GrammyOutbox implements TelegramOutbox {
 
   async edit(chatId: number, messageId: number, text: string, options: OutboxOptions): Promise<boolean> {
     try {
-      await this.formatted(chatId, text, options, (content) =>
+      await this.formatted(chatId, text, options, 'editMessageText', (content) =>
         this.api.editMessageText(chatId, messageId, content.text, { parse_mode: content.parse_mode }),
       );
       return true;
@@ -52,37 +55,45 @@ export class GrammyOutbox implements TelegramOutbox {
   }
 
   /** Sends as HTML; when Telegram rejects that (formatting it cannot parse, a part that renders empty), as the plain text. */
-  private async formatted<T>(chatId: number, text: string, options: OutboxOptions, request: (content: Content) => Promise<T>): Promise<T> {
-    if (options.plain) return this.paced(chatId, options, () => request({ text }));
+  private async formatted<T>(chatId: number, text: string, options: OutboxOptions, method: OutboxMethod, request: (content: Content) => Promise<T>): Promise<T> {
+    if (options.plain) return this.paced(chatId, options, method, () => request({ text }));
     try {
-      return await this.paced(chatId, options, () => request({ text: renderTelegramHtml(text), parse_mode: 'HTML' }));
+      return await this.paced(chatId, options, method, () => request({ text: renderTelegramHtml(text), parse_mode: 'HTML' }));
     } catch (error) {
       if (!(error instanceof FormattingRejected)) throw error;
       this.logger.warn({ chatId, reason: error.message }, 'telegram rejected the formatted text; sending it plain');
-      return this.paced(chatId, options, () => request({ text }));
+      return this.paced(chatId, options, method, () => request({ text }));
     }
   }
 
-  private async paced<T>(chatId: number, options: OutboxOptions, request: () => Promise<T>): Promise<T> {
+  private async paced<T>(chatId: number, options: OutboxOptions, method: OutboxMethod, request: () => Promise<T>): Promise<T> {
     await this.waitForTurn(chatId, options.maxWaitMs);
     try {
-      return await request();
+      const result = await request();
+      this.requests?.inc({ method, outcome: 'ok' });
+      return result;
     } catch (error) {
-      if (!(error instanceof GrammyError)) throw error;
-      if (error.error_code === 429) {
-        const retryAfterMs = (error.parameters.retry_after ?? 1) * 1000;
-        await this.pacer.pause(chatId, retryAfterMs);
-        this.logger.warn({ chatId, retryAfterMs, method: error.method }, 'telegram: 429, pausing this chat');
-        throw new RateLimitedError('telegram', retryAfterMs);
-      }
-      if (error.error_code === 400 && notModified(error)) throw new NotModified();
-      if (error.error_code === 400 && messageGone(error)) throw new MessageGone();
-      if (error.error_code === 400 && !options.plain) throw new FormattingRejected(error.description);
-      // Telegram answered for good (blocked by the user, chat gone, no rights): retrying cannot help.
-      if (error.error_code === 400 || error.error_code === 403) throw new RefusedError(`telegram refused ${error.method}: ${error.description}`);
-      // Rethrown without grammY's error, whose payload holds the message text (errors get logged).
-      throw new Error(`telegram ${error.method} failed: ${error.error_code} ${error.description}`);
+      const translated = await this.translate(chatId, options, error);
+      this.requests?.inc({ method, outcome: outcomes.get((translated as Error).constructor) ?? 'failed' });
+      throw translated;
     }
+  }
+
+  /** Telegram's answer as the project's own error (grammY's holds the request, message text included). */
+  private async translate(chatId: number, options: OutboxOptions, error: unknown): Promise<unknown> {
+    if (!(error instanceof GrammyError)) return error;
+    if (error.error_code === 429) {
+      const retryAfterMs = (error.parameters.retry_after ?? 1) * 1000;
+      await this.pacer.pause(chatId, retryAfterMs);
+      this.logger.warn({ chatId, retryAfterMs, method: error.method }, 'telegram: 429, pausing this chat');
+      return new RateLimitedError('telegram', retryAfterMs);
+    }
+    if (error.error_code === 400 && notModified(error)) return new NotModified();
+    if (error.error_code === 400 && messageGone(error)) return new MessageGone();
+    if (error.error_code === 400 && !options.plain) return new FormattingRejected(error.description);
+    // Telegram answered for good (blocked by the user, chat gone, no rights): retrying cannot help.
+    if (error.error_code === 400 || error.error_code === 403) return new RefusedError(`telegram refused ${error.method}: ${error.description}`);
+    return new Error(`telegram ${error.method} failed: ${error.error_code} ${error.description}`);
   }
 
   private async waitForTurn(chatId: number, maxWaitMs: number): Promise<void> {
@@ -96,8 +107,19 @@ export class GrammyOutbox implements TelegramOutbox {
   }
 }
 
+type OutboxMethod = 'sendMessage' | 'editMessageText';
+
 class NotModified extends Error {}
 class MessageGone extends Error {}
+
+/** The metric's outcome for each error `translate` returns; anything else counts as failed. */
+const outcomes = new Map<unknown, string>([
+  [RateLimitedError, '429'],
+  [NotModified, 'unchanged'],
+  [MessageGone, 'gone'],
+  [FormattingRejected, 'formatting_rejected'],
+  [RefusedError, 'refused'],
+]);
 
 function notModified(error: GrammyError): boolean {
   return error.description.includes('message is not modified');

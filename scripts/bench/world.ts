@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { searchAttributes } from '../../lib/search-attributes';
 import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
-import { freePortBlock, freePorts } from '../../test/support/ports';
+import { freePortBlock, freePorts } from '../../lib/free-ports';
 import { allocatorEnv } from '../allocator';
 import { spawnChild, type ChildHandle } from '../child-process';
 import { driverEnv, developmentAuthorization } from '../dev-credentials';

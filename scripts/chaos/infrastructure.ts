@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { createRedis } from '../../lib/redis';
 import { searchAttributes } from '../../lib/search-attributes';
 import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
-import { freePorts } from '../../test/support/ports';
+import { freePorts } from '../../lib/free-ports';
 import { startTelegramServer, type TelegramServer } from '../../test/support/telegram-server';
 import type { ChildHandle } from '../child-process';
 import { driverEnv } from '../dev-credentials';

@@ -104,6 +104,7 @@ export function testEnvironment(options: EngineOptions = {}): Record<string, str
     RATE_LIMIT_TOKENS_PER_DAY: '1000000000',
     RATE_LIMIT_STREAMS_PER_USER: '1000',
     CODEC_LISTEN: '127.0.0.1:0', // suites run side by side: never the default port
+    METRICS_PORT: '0',
     ...archiveEnv,
     ...options.env,
   };

@@ -14,7 +14,7 @@ import { startMinio } from '../../scripts/minio-server';
 import { findMinio, findTemporalCli } from '../../scripts/provision';
 import { redisProblem, startRedisServer } from '../../scripts/redis-server';
 import { startDevServer } from '../../scripts/temporal-dev-server';
-import { freePorts } from './ports';
+import { freePorts } from '../../lib/free-ports';
 import type { TestServices } from './services';
 
 const s3Credentials = { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' };

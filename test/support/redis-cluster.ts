@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { spawnChild, type ChildHandle } from '../../scripts/child-process';
 import { onPath } from '../../scripts/provision';
 import { waitUntil } from '../../scripts/wait-until';
-import { freePorts } from './ports';
+import { freePorts } from '../../lib/free-ports';
 
 const run = promisify(execFile);
 

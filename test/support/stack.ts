@@ -3,7 +3,7 @@
  * against the shared test services: for suites that SIGKILL a worker.
  */
 import { startStack, type StackHandle } from '../../scripts/stack';
-import { freePort } from './ports';
+import { freePort } from '../../lib/free-ports';
 
 /** `env` from testEnvironment(); the launcher's own output is dropped. */
 export async function startTestStack(env: Record<string, string>): Promise<StackHandle> {

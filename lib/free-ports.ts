@@ -1,6 +1,6 @@
 /**
  * Free TCP ports for servers that cannot bind port 0 and report back (child processes such as the Temporal
- * dev server or MinIO). A port is free when this returns; another process could take it first, rarely.
+ * dev server or MinIO, the SDK core's metrics exporter). A port is free when this returns; another process could take it first, rarely.
  * @example const [grpc, ui] = await freePorts(2);
  */
 import { createServer, type Server } from 'node:net';
