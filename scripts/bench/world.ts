@@ -95,6 +95,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       MODEL_CONFIG: modelFile,
       DATA_DIR: dir,
       LOG_LEVEL: 'warn',
+      // No metrics ports: beside a running `npm start` the default ones are taken.
+      METRICS_PORT: 'off',
       // Telegram stays off whatever the caller's environment says.
       TELEGRAM_BOT_TOKEN: '',
       TELEGRAM_BOT_TOKEN_FILE: '',

@@ -112,6 +112,8 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
         MODEL_CONFIG: modelFile,
         DATA_DIR: dir,
         LOG_LEVEL: 'warn',
+        // No metrics ports: beside a running `npm start` the default ones are taken.
+        METRICS_PORT: 'off',
         // Set (to the drill's server, or to nothing) either way: a token in the caller's environment must not
         // send the drill's replies to the real Telegram.
         TELEGRAM_BOT_TOKEN: telegram?.token ?? '',
