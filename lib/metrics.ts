@@ -6,6 +6,7 @@
  * Labels are bounded: route patterns, channels, providers, outcomes; never a conversation id, user id or text.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Channel } from '../workflows/messages';
 
 /** Seconds: from a chat's quick turns to a slow model's long answers. */
 const turnBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120];
@@ -23,7 +24,7 @@ export function createMetrics(service: 'api' | 'worker') {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     http: {
       requests: new Counter({ name: 'aac_http_requests_total', help: 'HTTP requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers }),
@@ -51,6 +52,24 @@ export function createMetrics(service: 'api' | 'worker') {
       redisErrors: new Counter({ name: 'aac_redis_errors_total', help: 'Redis connection errors', registers }),
     },
   };
+  if (service === 'worker') zeroWatchedSeries(metrics);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const channels: readonly Channel[] = ['api', 'telegram'];
+
+/**
+ * The worker's series that alerts watch with increase() start at 0, not at their first event: Prometheus sees no
+ * increase in a series whose first sample is already 1 (the first apology after a start would never alert).
+ */
+function zeroWatchedSeries(metrics: Metrics): void {
+  for (const channel of channels) {
+    for (const kind of ['answer', 'apology']) metrics.turn.replies.inc({ channel, kind }, 0);
+    metrics.turn.duration.zero({ channel });
+    metrics.turn.firstToken.zero({ channel });
+  }
+  metrics.delivery.telegram.inc({ method: 'sendMessage', outcome: 'uncertain' }, 0);
+  for (const outcome of ['ok', 'failed']) metrics.delivery.archiveWrites.inc({ outcome }, 0);
+}
