@@ -2,6 +2,7 @@
  * `createActivities(deps)`: every activity the conversation workflow calls, built over narrow interfaces.
  * The workflow proxies `Activities` (types only); workers pass real adapters, tests pass real ones too.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { ModelProvider } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   usage?: UsageMeter;
   /** The worker's Prometheus metrics. */
   metrics?: Metrics;
+  /** Spans of the model calls (lib/tracing.ts). */
+  tracer?: Tracer;
   logger: Logger;
 }
 
@@ -32,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
       texts: deps.texts,
       ...(deps.usage ? { usage: deps.usage } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.tracer ? { tracer: deps.tracer } : {}),
       logger: deps.logger,
     }),
     ...createContextActivities(deps),

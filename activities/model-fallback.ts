@@ -1,10 +1,12 @@
 /**
  * The one fallback walk over the configured providers, shared by every model activity.
  */
+import { context, trace, type Tracer } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LimitFunction } from 'p-limit';
 import type { Logger } from '../lib/logger';
 import type { Metrics, ModelOutcome } from '../lib/metrics';
+import { failed } from '../lib/spans';
 import type { ChatModel, ChatResult } from './ports';
 import type { Pulse } from './heartbeat';
 import { classifyModelError, type ModelErrorClass } from './model-errors';
@@ -26,6 +28,8 @@ export interface FallbackCall {
   run(model: ChatModel, signal: AbortSignal): Promise<ChatResult>;
   /** Counts each provider's calls, latency, tokens and fallbacks. */
   metrics?: Metrics['model'] | undefined;
+  /** Makes a span of each provider's call, in the activity's trace. */
+  tracer: Tracer;
 }
 
 interface Failure extends ModelErrorClass {
@@ -53,27 +57,43 @@ export async function callWithFallback(
     }
     const fields = { ...call.logFields, provider: model.provider, model: model.model };
     const started = performance.now();
+    // Named and labelled as OpenTelemetry's generative-AI conventions do; the outcome as the metrics count it.
+    const span = call.tracer.startSpan(`chat ${model.model}`, {
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': model.provider, 'gen_ai.request.model': model.model },
+    });
     try {
-      const result = await untilAborted(
-        limit(() => {
-          // Cancelled while queued for a slot: give the slot back at once.
-          call.signal.throwIfAborted();
-          return call.run(model, call.signal);
-        }),
-        call.signal,
+      const result = await context.with(trace.setSpan(context.active(), span), () =>
+        untilAborted(
+          limit(() => {
+            // Cancelled while queued for a slot: give the slot back at once.
+            call.signal.throwIfAborted();
+            return call.run(model, call.signal);
+          }),
+          call.signal,
+        ),
       );
       const durationMs = Math.round(performance.now() - started);
       logger.info({ ...fields, durationMs, fallbacks: failures.length, usage: result.usage }, 'model call succeeded');
+      span.setAttributes({
+        'aac.model.outcome': 'ok',
+        'gen_ai.usage.input_tokens': result.usage.promptTokens,
+        'gen_ai.usage.output_tokens': result.usage.completionTokens,
+      });
       count(call.metrics, model, 'ok', durationMs);
       call.metrics?.tokens.inc({ provider: model.provider, model: model.model, direction: 'prompt' }, result.usage.promptTokens);
       call.metrics?.tokens.inc({ provider: model.provider, model: model.model, direction: 'completion' }, result.usage.completionTokens);
       return { result, model };
     } catch (error) {
-      if (call.signal.aborted) throw call.signal.reason ?? error; // CancelledFailure: not the provider's fault
+      if (call.signal.aborted) {
+        failed(span, 'cancelled');
+        throw call.signal.reason ?? error; // CancelledFailure: not the provider's fault
+      }
       const failure = { ...classifyModelError(error), provider: model.provider, error };
       failures.push(failure);
       if (failure.kind === 'rejected') call.pulse.rejectedBy(model.provider);
       const durationMs = Math.round(performance.now() - started);
+      span.setAttribute('aac.model.outcome', outcomes[failure.reason]);
+      failed(span, outcomes[failure.reason]);
       count(call.metrics, model, outcomes[failure.reason], durationMs);
       if (index < lanes.length - 1) call.metrics?.fallbacks.inc({ provider: model.provider });
       logger.warn(
@@ -82,6 +102,8 @@ export async function callWithFallback(
       );
       // Some servers echo the prompt in their error text: only at debug, where message text may appear.
       logger.debug({ ...fields, error: errorMessage(error) }, 'model call failure detail');
+    } finally {
+      span.end();
     }
   }
   throw exhausted(failures);

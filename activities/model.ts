@@ -2,10 +2,12 @@
  * Model activities: answer a turn (streaming tokens to the conversation's event stream) and fold old turns into
  * the running summary. Both walk the same provider fallback chain under per-provider concurrency caps.
  */
+import type { Tracer } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
+import { processTracer } from '../lib/spans';
 import { channelOf, type ContextTurn, type InboundMessage, type Reply, type TextRef, type TokenUsage } from '../workflows/messages';
 import type { ChatModel, ConversationCache, LargeTexts } from './ports';
 import { withArchive } from './archive-reads';
@@ -35,6 +37,8 @@ export interface ModelActivityDeps {
   usage?: UsageMeter;
   /** Turn latency, time to first token, coalescing and the model calls' outcomes. */
   metrics?: Pick<Metrics, 'model' | 'turn'>;
+  /** Spans of the calls to the providers; default: the process's (a no-op unless tracing is on). */
+  tracer?: Tracer;
   logger: Logger;
 }
 
@@ -92,6 +96,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
   if (deps.models.length === 0) throw new Error('createModelActivities: at least one chat model is required');
   const lanes: ProviderLane[] = deps.models.map(({ model, maxConcurrency }) => ({ model, limit: pLimit(maxConcurrency) }));
   const { logger, texts } = deps;
+  const tracer = deps.tracer ?? processTracer();
 
   /** The reply `replyId` as published for its first message, carried as the workflow carries replies. */
   async function publishedReply(conversationId: string, replyId: string, publish: { inReplyTo: string[] }) {
@@ -131,6 +136,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
           callWithFallback(lanes, logger, {
             logFields: { activity: 'generateReply', conversationId: input.conversationId, replyId: input.replyId, attempt },
             metrics: deps.metrics?.model,
+            tracer,
             signal: context.cancellationSignal,
             pulse,
             run: (chat, signal) => {
@@ -175,6 +181,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
         callWithFallback(lanes, logger, {
           logFields: { activity: 'summarize', turns: input.turns.length, attempt: context.info.attempt },
           metrics: deps.metrics?.model,
+          tracer,
           signal: context.cancellationSignal,
           pulse,
           run: async (chat, signal) =>

@@ -3,16 +3,19 @@
  * Routes only translate HTTP into conversation calls; nothing here talks to a model or waits on a turn
  * except through the reply reader.
  */
+import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { activeSpanContext } from '../lib/spans';
 import { audit, withAudit } from './audit';
 import { authenticate } from './auth';
 import { closeUnreadBodies } from './close-unread-bodies';
 import type { ApiDeps } from './deps';
 import { httpMetrics } from './http-metrics';
 import { problem, problemErrorHandler } from './problem';
+import { requestSpan } from './request-span';
 import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chat';
 import { conversationRoutes } from './routes/conversations';
@@ -26,13 +29,21 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   const { config, logger } = deps;
   const app = new OpenAPIHono({ defaultHook: validationProblem });
 
-  app.use(requestId());
+  app.use(requestSpan(deps.tracer));
+  // With tracing on, a request's id is its trace id: the one id its log lines, the worker's and the audit log share.
+  app.use(requestId({ generator: () => activeSpanContext()?.traceId ?? randomUUID() }));
   app.use(closeUnreadBodies);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    const ms = Math.round(performance.now() - started);
-    logger.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
+    const fields = {
+      'http.request.id': c.get('requestId'),
+      'http.request.method': c.req.method,
+      'url.path': c.req.path,
+      'http.response.status_code': c.res.status,
+      'event.duration': Math.round((performance.now() - started) * 1e6), // ECS: nanoseconds
+    };
+    logger.info(fields, 'request');
   });
   app.use(httpMetrics(deps.metrics.http));
   app.use(withAudit(deps.audit));

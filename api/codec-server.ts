@@ -67,6 +67,6 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   codecRoutes({ codec: options.codec }, app);
 
   const { server, port, origin } = await listen(app.fetch, options.host, options.port);
-  options.logger.info({ host: options.host, port, requireToken: Boolean(options.verify) }, 'codec server listening');
+  options.logger.info({ 'server.address': options.host, 'server.port': port, requireToken: Boolean(options.verify) }, 'codec server listening');
   return { url: `${origin}/codec`, close: () => closeNow(server) };
 }

@@ -1,4 +1,5 @@
 /** What the HTTP API needs, as narrow interfaces; api/main.ts builds the real ones. */
+import type { Tracer } from '@opentelemetry/api';
 import type { ContextSnapshot, Reply, Turn } from '../workflows/messages';
 import type { StoredEvent } from '../lib/conversation-events';
 import type { AuditLog } from '../lib/audit-log';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   logger: Logger;
   /** This process's Prometheus metrics (served at /metrics to operators). */
   metrics: Metrics;
+  /** A span per request (lib/tracing.ts; the no-op tracer while tracing is off). */
+  tracer: Tracer;
   /** The Telegram channel's webhook intake; absent unless a bot token and a webhook URL are configured. */
   telegramWebhook?: TelegramWebhook;
 }

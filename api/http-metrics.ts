@@ -4,15 +4,14 @@
  * cannot grow the label set.
  */
 import type { MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
 import type { Metrics } from '../lib/metrics';
+import { routePattern } from './route-pattern';
 
 export function httpMetrics(metrics: Metrics['http']): MiddlewareHandler {
   return async (c, next) => {
     const stop = metrics.duration.startTimer();
     await next();
-    const answered = matchedRoutes(c)[c.req.routeIndex];
-    const route = answered && answered.path !== '/*' && answered.path !== '*' ? answered.path : 'unmatched';
+    const route = routePattern(c);
     const method = c.req.method;
     stop({ route, method });
     metrics.requests.inc({ route, method, status: String(c.res.status) });

@@ -4,11 +4,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { AuditLog } from '../lib/audit-log';
 import { createVerifier } from '../lib/auth';
 import { MessageLimits, StreamLeases } from '../lib/rate-limits';
 import { createBlobStore } from '../lib/blob-store';
-import { codecAddress, keyRingOf, loadConfig, secretsOf, type AppConfig } from '../lib/config';
+import { codecAddress, keyRingOf, loadConfig, secretsOf, serviceNameOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { Conversations } from '../lib/conversations';
 import { ConfigError } from '../lib/errors';
@@ -20,6 +21,7 @@ import { runAsMain } from '../lib/run-as-main';
 import { OverflowCodec } from '../lib/payload-overflow';
 import { codecServerCodec, dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TextStore } from '../lib/text-store';
+import { startTracing } from '../lib/tracing';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTelegramChannel } from '../channels/telegram/channel';
 import { createApp } from './app';
@@ -48,7 +50,8 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       'AUTH_JWT_SECRET or AUTH_JWKS_URL is required: every /api route needs a bearer token (npm start generates a development secret)',
     ]);
   }
-  const logger = createLogger({ level: config.logLevel, name: 'api', secrets: secretsOf(config) });
+  const logger = createLogger({ level: config.logLevel, name: 'api', service: serviceNameOf(config, 'api'), secrets: secretsOf(config) });
+  const tracing = startTracing(config, 'api', logger);
   const verify = createVerifier(config.auth);
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
@@ -59,14 +62,16 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const connection = Connection.lazy(temporalConnectionOptions(config));
   const overflow = new OverflowCodec(blobs, logger);
   const dataConverter = dataConverterFor(ring, overflow);
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  // Signal-with-start carries the request's trace in its headers, on to the workflow and its activities.
+  const interceptors = { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] };
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors });
   // Every waiting POST /chat and every SSE stream blocks a connection of its own: keep enough open between
   // reads that a busy API does not connect and disconnect once per turn.
   const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher, maxIdleBlockingConnections: 256 });
   const texts = new TextStore(blobs, cipher, logger);
   const conversations = new Conversations(client, config, { queue: replies, texts, metrics: metrics.intake });
   const telegram = config.telegram.token
-    ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, logger: logger.child({ channel: 'telegram' }) })
+    ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, tracer: tracing.tracer, logger: logger.child({ channel: 'telegram' }) })
     : undefined;
   const auditLog = new AuditLog({ redis, blobs, cipher, logger }, config.redis.keyPrefix);
   const app = createApp({
@@ -80,6 +85,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     },
     logger,
     metrics,
+    tracer: tracing.tracer,
     conversations,
     // With a port of its own the webhook is not on the API's.
     ...(telegram?.webhook && !config.telegram.webhook.port ? { telegramWebhook: telegram.webhook } : {}),
@@ -97,7 +103,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const tls = tlsCertFile && tlsKeyFile ? { certFile: tlsCertFile, keyFile: tlsKeyFile } : undefined;
   const { server, port } = await listen(app.fetch, config.api.host, config.api.port, tls);
   const local = (at: number) => `${tls ? 'https' : 'http'}://127.0.0.1:${at}`;
-  logger.info({ port, tls: Boolean(tls) }, 'api listening');
+  logger.info({ port, https: Boolean(tls) }, 'api listening');
   const listening: Array<() => Promise<unknown>> = [() => new Promise((resolve) => server.close(resolve))];
   /** A listener beside the API's: if it cannot start, those already listening close and the error says what to change. */
   const beside = async <T extends { close(): Promise<void> }>(what: string, variable: string, address: string, starting: Promise<T>): Promise<T> => {
@@ -144,6 +150,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       await connection.close();
       await auditLog.close();
       redis.disconnect();
+      await tracing.shutdown();
       logger.info('api stopped');
     },
   };

@@ -29,6 +29,6 @@ export async function startTelegramWebhookServer(
   app.notFound((c) => problem(c, 404, 'This port answers POST /telegram/webhook only.'));
   telegramWebhookRoutes(webhook, app);
   const { server, port } = await listen(app.fetch, at.host, at.port, at.tls);
-  logger.info({ port, tls: Boolean(at.tls) }, 'telegram webhook listening');
+  logger.info({ port, https: Boolean(at.tls) }, 'telegram webhook listening');
   return { port, close: () => closeNow(server) };
 }

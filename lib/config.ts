@@ -200,6 +200,26 @@ const schema = z.strictObject({
     /** Where that port listens: all interfaces, so that Prometheus (in Kubernetes, by pod IP) reaches it. */
     host: z.string().min(1).default('0.0.0.0'),
   }).prefault({}),
+  tracing: z.strictObject({
+    /**
+     * An OTLP/HTTP collector's base URL (e.g. http://otel-collector:4318): spans go to `<endpoint>/v1/traces`.
+     * Unset: tracing is off, and no OpenTelemetry SDK starts.
+     */
+    endpoint: z.url().optional(),
+    /** `service.name` of spans and log lines; default `ai-assistant-core-api` or `ai-assistant-core-worker`. */
+    serviceName: z.string().min(1).optional(),
+    /** Sent with every export, e.g. the collector's credentials: `key=value,key2=value2` (values URL-encoded). */
+    headers: z
+      .union([z.record(z.string().min(1), z.string()), z.string()])
+      .transform((value, ctx) => {
+        if (typeof value !== 'string') return value;
+        const parsed = parseHeaders(value);
+        if (parsed) return parsed;
+        ctx.addIssue({ code: 'custom', message: 'use key=value pairs separated by commas, values URL-encoded' });
+        return z.NEVER;
+      })
+      .default({}),
+  }).prefault({}),
   worker: z.strictObject({
     /** A prebuilt workflow bundle (the launcher builds one per start): a worker then starts in about a second. */
     workflowBundlePath: z.string().min(1).optional(),
@@ -281,6 +301,9 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows',
   METRICS_PORT: 'metrics.port',
   METRICS_HOST: 'metrics.host',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'tracing.endpoint',
+  OTEL_EXPORTER_OTLP_HEADERS: 'tracing.headers',
+  OTEL_SERVICE_NAME: 'tracing.serviceName',
   DATA_DIR: 'stack.dataDir',
 };
 /** Variables that name files (read by loadConfig itself), not config values. */
@@ -386,7 +409,15 @@ export function loadConfig(env: Env = process.env, root = process.cwd()): AppCon
 
 /** Configured secrets, for the logger to keep out of every line (createLogger's `secrets`). */
 export function secretsOf(config: AppConfig): (string | undefined)[] {
-  return [config.telegram.token, config.telegram.webhook.secret, config.auth.jwtSecret, config.archive.s3.secretAccessKey, config.temporal.apiKey];
+  return [
+    config.telegram.token, config.telegram.webhook.secret, config.auth.jwtSecret, config.archive.s3.secretAccessKey, config.temporal.apiKey,
+    ...Object.values(config.tracing.headers),
+  ];
+}
+
+/** What logs and spans name a process by: `OTEL_SERVICE_NAME`, else the project's name and the process's role. */
+export function serviceNameOf(config: AppConfig, role: 'api' | 'worker'): string {
+  return config.tracing.serviceName ?? `ai-assistant-core-${role}`;
 }
 
 /** Where the codec server listens, or undefined when it is off (see `codec.listen`). */
@@ -503,6 +534,20 @@ function interpolateSettings(value: unknown, env: Env): unknown {
     );
   }
   return value;
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS as OpenTelemetry writes it: `key=value` pairs, comma-separated, values URL-encoded. */
+function parseHeaders(list: string): Record<string, string> | undefined {
+  const pairs = list.split(',').map((pair) => {
+    const at = pair.indexOf('=');
+    return at < 0 ? ['', ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+  });
+  if (pairs.some(([key]) => !key)) return undefined;
+  try {
+    return Object.fromEntries(pairs.map(([key, value]) => [key, decodeURIComponent(value!)]));
+  } catch {
+    return undefined; // a malformed %-escape
+  }
 }
 
 /** snake_case keys (as written in the YAML files) → camelCase (as in the schema). */

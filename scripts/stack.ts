@@ -9,8 +9,7 @@
  * await stack.stop();
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowsPath } from '../workers/workflows-path';
+import { bundleWorkflows } from '../workers/workflow-bundle';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codecAddress, loadConfig, type AppConfig } from '../lib/config';
@@ -207,7 +206,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     signal.throwIfAborted();
     // Bundle the workflow code once for all workers (and all their restarts) instead of once per worker start.
     const bundlePath = join(config.stack.dataDir, 'workflow-bundle.js');
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: bundlerLogger(log) });
+    const { code } = await bundleWorkflows(bundlerLogger(log));
     writeFileSync(bundlePath, code);
     env.WORKFLOW_BUNDLE_PATH = bundlePath;
     for (let index = 1; index <= config.stack.workers; index++) {

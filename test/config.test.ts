@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../lib/config';
+import { loadConfig, secretsOf } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 
 function files(app: string, model: string) {
@@ -78,6 +78,15 @@ describe('configuration', () => {
     );
     const config = loadConfig({ ...files('', ''), TELEGRAM_BOT_TOKEN: '123456:ABC-def_1' });
     expect(config.telegram).toMatchObject({ token: '123456:ABC-def_1', apiRoot: 'https://api.telegram.org', commandPrefix: '/' });
+  });
+
+  it('when tracing is configured then its endpoint, service name and headers are read, and a malformed header list is named', () => {
+    const { dir, ...env } = files('', '');
+    expect(loadConfig(env, dir).tracing).toEqual({ headers: {} });
+    const traced = loadConfig({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'chat', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t0ken-value,x-team=ai' }, dir);
+    expect(traced.tracing).toEqual({ endpoint: 'http://collector:4318', serviceName: 'chat', headers: { authorization: 'Bearer t0ken-value', 'x-team': 'ai' } });
+    expect(secretsOf(traced)).toContain('Bearer t0ken-value');
+    expect(() => loadConfig({ ...env, OTEL_EXPORTER_OTLP_HEADERS: 'authorization' }, dir)).toThrow(/tracing\.headers \(OTEL_EXPORTER_OTLP_HEADERS\)/);
   });
 
   it('when a named config file is missing then it says which', () => {

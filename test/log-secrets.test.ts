@@ -1,9 +1,11 @@
 /**
  * Secrets never reach a log line: the Telegram bot token is part of every Bot API URL, so every network error
- * carries it (in its message, its cause, its stack) unless the logger takes it out.
+ * carries it (in its message, its cause, its stack) unless the logger takes it out. And every line is an Elastic
+ * Common Schema document, errors included, as Filebeat ships them (deploy/filebeat/filebeat.yml).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type StackHandle } from '../scripts/stack';
+import { ecsField, logDocuments, missingEcsFields } from './support/ecs-lines';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
 import { freePort } from '../lib/free-ports';
@@ -32,5 +34,16 @@ describe('logs with Telegram unreachable', () => {
     expect(lines.filter((line) => line.includes(botToken))).toEqual([]);
     expect(lines.filter((line) => line.includes('AAE-secret_token'))).toEqual([]);
     expect(lines.some((line) => line.includes('[redacted]'))).toBe(true);
+  });
+
+  it('when the processes log then every line is an ECS document that names its service, and errors are ECS errors', () => {
+    // Only Node's own warnings (on stderr, e.g. the AWS SDK's about Node versions) are plain text.
+    const documents = logDocuments(lines);
+    expect(documents.filter(({ doc }) => missingEcsFields(doc).length > 0)).toEqual([]);
+    const services = new Set(documents.map(({ process, doc }) => `${process}: ${String(ecsField(doc, 'service.name'))}`));
+    expect(services).toEqual(new Set(['api: ai-assistant-core-api', 'worker-1: ai-assistant-core-worker']));
+    const failures = documents.filter(({ doc }) => /telegram/i.test(String(doc.message)) && ecsField(doc, 'log.level') === 'warn');
+    expect(failures.length).toBeGreaterThan(0);
+    for (const { doc } of failures) expect(ecsField(doc, 'error.message')).toEqual(expect.any(String));
   });
 });

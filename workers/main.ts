@@ -2,6 +2,7 @@
  * Worker process: the composition root that turns config into clients, activities and a Temporal worker.
  * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { Api } from 'grammy';
@@ -12,7 +13,7 @@ import { GrammyOutbox } from '../channels/telegram/outbox';
 import { TelegramPacer } from '../channels/telegram/pacer';
 import { RedisReplyLedger } from '../channels/telegram/reply-ledger';
 import { createBlobStore } from '../lib/blob-store';
-import { keyRingOf, loadConfig, secretsOf, type AppConfig } from '../lib/config';
+import { keyRingOf, loadConfig, secretsOf, serviceNameOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { freePort } from '../lib/free-ports';
 import { createLogger, type Logger } from '../lib/logger';
@@ -24,11 +25,13 @@ import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
 import { TextStore } from '../lib/text-store';
 import { TokenBudget } from '../lib/token-budget';
 import { TranscriptArchive } from '../lib/transcript-archive';
+import { startTracing } from '../lib/tracing';
 import { runAsMain } from '../lib/run-as-main';
 import { telegramTaskQueue } from '../workflows/activity-options';
 import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
-import { workflowsPath } from './workflows-path';
+import { activityInterceptors, workflowSpanSinks } from './tracing';
+import { bundleWorkflows } from './workflow-bundle';
 
 
 export interface WorkerHandle {
@@ -47,13 +50,14 @@ export interface WorkerOptions {
 
 export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> {
   const config = options.config ?? loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'worker', secrets: secretsOf(config) });
+  const logger = createLogger({ level: config.logLevel, name: 'worker', service: serviceNameOf(config, 'worker'), secrets: secretsOf(config) });
   for (const skipped of config.skippedProviders) {
     logger.warn({ provider: skipped.name, missing: skipped.missing }, 'model provider skipped: environment variables unset');
   }
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
   const providers = await withServedModels(config.model.providers, logger);
+  const tracing = startTracing(config, 'worker', logger);
   const metrics = createMetrics('worker');
   const redis = connectRedis(config.redis, { connectionName: 'worker', logger, errors: metrics.delivery.redisErrors });
   const ring = keyRingOf(config);
@@ -70,14 +74,17 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     texts,
     usage: new TokenBudget(redis, config.redis.keyPrefix, config.limits.tokensPerDay),
     metrics,
+    tracer: tracing.tracer,
     logger,
   });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflowSource(options.workflowBundle, config.worker.workflowBundlePath),
+    workflowBundle: await workflowSource(options.workflowBundle, config.worker.workflowBundlePath),
     activities,
+    interceptors: { activity: activityInterceptors(tracing.tracer) },
+    sinks: workflowSpanSinks(tracing),
     dataConverter,
     // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
     shutdownGraceTime: '10 seconds',
@@ -87,7 +94,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
-  const telegramDeps = { connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram, logger };
+  const telegramDeps = { connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram, tracer: tracing.tracer, logger };
   const telegram = config.telegram.token ? [await telegramWorker(config, telegramDeps)] : [];
   const workers = [worker, ...telegram];
   const metricsServer =
@@ -118,6 +125,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
       await metricsServer?.close();
       await connection.close();
       redis.disconnect();
+      await tracing.shutdown();
       logger.info('worker stopped');
     },
   };
@@ -130,6 +138,7 @@ interface TelegramWorkerDeps {
   events: ConversationStore;
   texts: TextStore;
   requests: Metrics['delivery']['telegram'];
+  tracer: Tracer;
   logger: Logger;
 }
 
@@ -138,7 +147,7 @@ interface TelegramWorkerDeps {
  * start per second across all workers; the pacer keeps each chat and the whole bot within Telegram's limits.
  */
 async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Promise<Worker> {
-  const { connection, dataConverter, redis, events, texts, requests, logger } = deps;
+  const { connection, dataConverter, redis, events, texts, requests, tracer, logger } = deps;
   const { token, apiRoot, sendsPerSecond, privateChatGap, groupChatGap } = config.telegram;
   const pacer = new TelegramPacer(redis, config.redis.keyPrefix, { sendsPerSecond, privateChatGapMs: privateChatGap, groupChatGapMs: groupChatGap });
   const telegramLogger = logger.child({ channel: 'telegram' });
@@ -155,6 +164,7 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
       requests,
       logger: telegramLogger,
     }),
+    interceptors: { activity: activityInterceptors(tracer) },
     dataConverter,
     maxTaskQueueActivitiesPerSecond: sendsPerSecond,
     // Previews (at most 100 per worker) wait on the model most of the time; final deliveries always find a slot.
@@ -164,10 +174,8 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
 }
 
 /** A bundle handed in (tests), else a prebuilt file (the launcher's), else bundle the workflow code now (seconds). */
-function workflowSource(bundle: WorkflowBundleOption | undefined, codePath: string | undefined) {
-  if (bundle) return { workflowBundle: bundle };
-  if (codePath) return { workflowBundle: { codePath } };
-  return { workflowsPath };
+async function workflowSource(bundle: WorkflowBundleOption | undefined, codePath: string | undefined): Promise<WorkflowBundleOption> {
+  return bundle ?? (codePath ? { codePath } : await bundleWorkflows(Runtime.instance().logger));
 }
 
 await runAsMain(import.meta.url, async () => {
@@ -175,7 +183,7 @@ await runAsMain(import.meta.url, async () => {
   // The SDK core exports its own metrics on a loopback port; the worker's metrics port serves them with ours.
   const coreMetricsAddress = config.metrics.port === null ? undefined : `127.0.0.1:${await freePort()}`;
   Runtime.install({
-    logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk', secrets: secretsOf(config) })),
+    logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk', service: serviceNameOf(config, 'worker'), secrets: secretsOf(config) })),
     ...(coreMetricsAddress ? { telemetryOptions: { metrics: { prometheus: corePrometheus(coreMetricsAddress) } } } : {}),
   });
   return start({ config, ...(coreMetricsAddress ? { coreMetricsUrl: `http://${coreMetricsAddress}/metrics` } : {}) });

@@ -8,12 +8,14 @@
  * never answers twice. Only a failure to reach the workflow gives an update back for another try: a command
  * answer Telegram refuses is logged and dropped, so it can never hold up the updates behind it.
  */
+import type { Tracer } from '@opentelemetry/api';
 import { Bot, GrammyError, type Context } from 'grammy';
 import type { ConversationRef, Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import { LimitExceededError, QueueFullError } from '../../lib/errors';
 import type { MessageLimits } from '../../lib/rate-limits';
+import { inSpan } from '../../lib/spans';
 import { limitSubject } from '../../lib/token-budget';
 import {
   helpText, resetText, restingText, slowDownText, statusText, statusUnavailableText, textOnlyText, tooFastText, unknownCommandText,
@@ -27,6 +29,7 @@ export interface TelegramEdgeDeps {
   redis: Redis;
   keyPrefix: string;
   commandPrefix: string;
+  tracer: Tracer;
   logger: Logger;
 }
 
@@ -35,7 +38,8 @@ const answeredTtlSeconds = 2 * 24 * 3600;
 
 export function createTelegramBot(token: string, apiRoot: string, deps: TelegramEdgeDeps): Bot {
   const bot = new Bot(token, { client: { apiRoot } });
-  bot.use((ctx) => handle(ctx, deps));
+  // A span per update: its signal to the conversation carries the trace on to the reply's model call.
+  bot.use((ctx) => inSpan(deps.tracer, 'telegram update', {}, () => handle(ctx, deps)));
   return bot;
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Tracer } from '@opentelemetry/api';
 import type { Update } from 'grammy/types';
 import type { AppConfig } from '../../lib/config';
 import type { Conversations } from '../../lib/conversations';
@@ -38,6 +39,8 @@ export interface TelegramChannelDeps {
   cipher: TextCipher;
   conversations: Conversations;
   redis: Redis;
+  /** A span per update (lib/tracing.ts). */
+  tracer: Tracer;
   logger: Logger;
 }
 
@@ -63,7 +66,7 @@ export function startTelegramChannel(token: string, deps: TelegramChannelDeps): 
     const token = webhook.secret ?? (await keptSecret(redis, keyPrefix, deps.cipher));
     await registerWebhook(webhook.url, token);
     secret = Buffer.from(token);
-    logger.info({ url: webhook.url }, 'telegram: webhook ready');
+    logger.info({ 'url.full': webhook.url }, 'telegram: webhook ready');
   }
 
   /** setWebhook only when Telegram's URL or our secret changed since the last registration. */

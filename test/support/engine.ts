@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { start as startApi, type ApiHandle } from '../../api/main';
 import type { Role } from '../../lib/auth';
@@ -15,7 +15,7 @@ import { keyRingOf, loadConfig, type AppConfig } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { dataConverterFor } from '../../lib/temporal';
 import { start as startWorker } from '../../workers/main';
-import { workflowsPath } from '../../workers/workflows-path';
+import { bundleWorkflows } from '../../workers/workflow-bundle';
 import { testServices } from './services';
 import { bearer } from './tokens';
 
@@ -62,7 +62,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** One workflow bundle per test file: bundling takes seconds, and every worker in the file can share it. */
 export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  bundle ??= bundleWorkflows(quietLogger);
   return bundle;
 }
 
@@ -157,7 +157,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
   };
 }
 
-const quietLogger = {
+/** For the bundler: its progress is noise in test output; its errors are not. */
+export const quietLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,
