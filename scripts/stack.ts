@@ -206,7 +206,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     signal.throwIfAborted();
     // Bundle the workflow code once for all workers (and all their restarts) instead of once per worker start.
     const bundlePath = join(config.stack.dataDir, 'workflow-bundle.js');
-    const { code } = await bundleWorkflows(bundlerLogger(log));
+    const { code } = await bundleWorkflows(bundlerLogger(log), { tracing: config.tracing.endpoint !== undefined });
     writeFileSync(bundlePath, code);
     env.WORKFLOW_BUNDLE_PATH = bundlePath;
     for (let index = 1; index <= config.stack.workers; index++) {

@@ -4,7 +4,7 @@ import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type InjectedSinks } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { noWorkflowSpans } from '../workers/tracing';
-import { workflowCode } from '../workers/workflow-bundle';
+import { tracingInterceptorModules, workflowCode } from '../workers/workflow-bundle';
 import { quietLogger, sharedWorkflowBundle } from './support/engine';
 import { loadHistories } from './support/histories';
 import type { ReplyIdSinks } from './support/reply-id-probe';
@@ -34,8 +34,8 @@ describe('workflow determinism', () => {
     // Replay compares commands, not their inputs: a changed uuid4() sequence would not fail the test above.
     const histories = loadHistories();
     const probe = fileURLToPath(new URL('./support/reply-id-probe.ts', import.meta.url));
-    const workflowInterceptorModules = [probe, ...workflowCode.workflowInterceptorModules];
-    const { code } = await bundleWorkflowCode({ ...workflowCode, workflowInterceptorModules, logger: quietLogger });
+    const workflowInterceptorModules = [probe, ...tracingInterceptorModules];
+    const { code } = await bundleWorkflowCode({ ...workflowCode({ tracing: true }), workflowInterceptorModules, logger: quietLogger });
     const replayed: string[] = [];
     const sinks: InjectedSinks<ReplyIdSinks> = { replyIds: { scheduled: { fn: (_info, replyId) => void replayed.push(replyId), callDuringReplay: true } } };
     for await (const result of Worker.runReplayHistories({ workflowBundle: { code }, sinks: { ...noWorkflowSpans, ...sinks } }, histories)) {

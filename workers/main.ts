@@ -81,7 +81,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await workflowSource(options.workflowBundle, config.worker.workflowBundlePath),
+    workflowBundle: await workflowSource(options.workflowBundle, config),
     activities,
     interceptors: { activity: activityInterceptors(tracing.tracer) },
     sinks: workflowSpanSinks(tracing),
@@ -173,9 +173,13 @@ async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Prom
   });
 }
 
-/** A bundle handed in (tests), else a prebuilt file (the launcher's), else bundle the workflow code now (seconds). */
-async function workflowSource(bundle: WorkflowBundleOption | undefined, codePath: string | undefined): Promise<WorkflowBundleOption> {
-  return bundle ?? (codePath ? { codePath } : await bundleWorkflows(Runtime.instance().logger));
+/**
+ * A bundle handed in (tests), else a prebuilt file (the launcher's, built for the same configuration), else bundle
+ * the workflow code now (seconds), with the tracing interceptors when tracing is on.
+ */
+async function workflowSource(bundle: WorkflowBundleOption | undefined, config: AppConfig): Promise<WorkflowBundleOption> {
+  const codePath = config.worker.workflowBundlePath;
+  return bundle ?? (codePath ? { codePath } : await bundleWorkflows(Runtime.instance().logger, { tracing: config.tracing.endpoint !== undefined }));
 }
 
 await runAsMain(import.meta.url, async () => {

@@ -1,6 +1,6 @@
 /**
  * The worker's side of tracing: a span per activity run, in the trace its workflow passed along in the activity's
- * headers, and a sink for the spans workflows make (the interceptors in every workflow bundle).
+ * headers, and a sink for the spans workflows make (the interceptors bundled while tracing is on).
  */
 import type { Tracer } from '@opentelemetry/api';
 import {

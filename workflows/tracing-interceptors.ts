@@ -1,5 +1,5 @@
 /**
- * The workflow's tracing interceptors (the module workers/workflow-bundle.ts adds to every bundle): OpenTelemetry's,
+ * The workflow's tracing interceptors (the module workers/workflow-bundle.ts bundles while tracing is on): OpenTelemetry's,
  * with two changes.
  * - Their span ids come from a random stream of their own. Called bare, they draw from the workflow's stream, the
  *   one `uuid4()` reply ids come from: adding them (or taking them out) would give a run in flight other reply ids

@@ -62,7 +62,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** One workflow bundle per test file: bundling takes seconds, and every worker in the file can share it. */
 export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflows(quietLogger);
+  bundle ??= bundleWorkflows(quietLogger, { tracing: false });
   return bundle;
 }
 
