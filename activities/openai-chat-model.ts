@@ -2,7 +2,7 @@
  * ChatModel adapter for any OpenAI-compatible endpoint, through the `openai` package.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import type { ModelProvider } from '../lib/config';
+import type { ModelProvider, ProviderConfig } from '../lib/config';
 import type { ChatModel, ChatRequest, ChatResult } from './ports';
 import { MalformedStreamError } from './model-errors';
 import { estimateUsage } from './usage-estimate';
@@ -14,16 +14,8 @@ import { estimateUsage } from './usage-estimate';
  */
 export function createOpenAiChatModel(provider: ModelProvider): ChatModel {
   if (!provider.endpoint) throw new Error(`model provider ${provider.name}: endpoint is required`);
-  const client = new OpenAI({
-    baseURL: provider.endpoint,
-    // Self-hosted endpoints often need no key, but the SDK insists on one.
-    apiKey: provider.apiKey ?? 'unused',
-    // Our fallback chain and Temporal's retry policy decide about retries; an SDK retry would hide failures from both.
-    maxRetries: 0,
-    timeout: provider.timeout,
-    // The SDK would print unparsable chunks (model output) to stderr; failures are logged by the fallback walk.
-    logLevel: 'off',
-  });
+  // Our fallback chain and Temporal's retry policy decide about retries; an SDK retry would hide failures from both.
+  const client = openAiClient(provider, { maxRetries: 0, timeoutMs: provider.timeout });
 
   return {
     provider: provider.name,
@@ -84,4 +76,17 @@ function translateError(error: unknown, caller: AbortSignal, deadline: AbortSign
   // undici: `TypeError: terminated` when the socket closes mid-body.
   if (error instanceof TypeError) return new APIConnectionError({ message: `connection lost: ${error.message}`, cause: error });
   return error;
+}
+
+/** The `openai` package's client for a provider's endpoint (chat streams, and the model list asked at start-up). */
+export function openAiClient(provider: ProviderConfig, options: { maxRetries: number; timeoutMs: number }): OpenAI {
+  return new OpenAI({
+    baseURL: provider.endpoint,
+    // Self-hosted endpoints often need no key, but the SDK insists on one.
+    apiKey: provider.apiKey ?? 'unused',
+    maxRetries: options.maxRetries,
+    timeout: options.timeoutMs,
+    // The SDK would print unparsable chunks (model output) to stderr; failures are logged by their callers.
+    logLevel: 'off',
+  });
 }

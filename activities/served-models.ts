@@ -3,10 +3,10 @@
  * endpoint serves, asked once at start-up (`GET /models`). Never a silent default: a model name the endpoint does
  * not know would turn every reply into the apology.
  */
-import OpenAI from 'openai';
 import type { ModelProvider, ProviderConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { openAiClient } from './openai-chat-model';
 
 /** Asking an endpoint for its models gives up after this long (or the provider's own timeout, if shorter). */
 const askTimeoutMs = 15_000;
@@ -34,13 +34,7 @@ export async function withServedModels(providers: readonly ProviderConfig[], log
 }
 
 async function servedModel(provider: ProviderConfig): Promise<string> {
-  const client = new OpenAI({
-    baseURL: provider.endpoint,
-    apiKey: provider.apiKey ?? 'unused',
-    maxRetries: 2,
-    timeout: Math.min(askTimeoutMs, provider.timeout),
-    logLevel: 'off',
-  });
+  const client = openAiClient(provider, { maxRetries: 2, timeoutMs: Math.min(askTimeoutMs, provider.timeout) });
   let ids: string[];
   try {
     ids = (await client.models.list()).data.map((model) => model.id);

@@ -5,6 +5,7 @@
  * setting both ways is refused, so that no file means two things.
  */
 import { z } from 'zod';
+import { setPath, valueAt } from './object-paths';
 
 const seedStorage = z.strictObject({
   redis: z
@@ -42,7 +43,7 @@ export function applySeedNames(raw: Raw): { problems: string[]; webhookEnabled: 
       problems.push(...parsed.error.issues.map((issue) => `${['storage', ...issue.path.map(String)].join('.')}: ${issue.message}`));
     } else {
       const { redis, objectStorage } = parsed.data;
-      if (redis) setOnce(raw, ['redis', 'url'], redisUrl(redis), 'storage.redis', problems);
+      if (redis) setOnce(raw, 'redis.url', redisUrl(redis), 'storage.redis', problems);
       if (objectStorage) {
         const s3: [string, string | undefined][] = [
           ['endpoint', objectStorage.endpoint],
@@ -52,7 +53,7 @@ export function applySeedNames(raw: Raw): { problems: string[]; webhookEnabled: 
           ['secretAccessKey', objectStorage.secretKey],
         ];
         for (const [key, value] of s3) {
-          if (value !== undefined) setOnce(raw, ['archive', 's3', key], value, 'storage.object_storage', problems);
+          if (value !== undefined) setOnce(raw, `archive.s3.${key}`, value, 'storage.object_storage', problems);
         }
       }
     }
@@ -88,16 +89,7 @@ function redisUrl(redis: { host: string; port: number; db: number; password?: st
   return `redis://${credentials}${host}:${redis.port}/${redis.db}`;
 }
 
-function setOnce(raw: Raw, path: string[], value: string, seedName: string, problems: string[]): void {
-  let node = raw;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    node = (next && typeof next === 'object' ? next : (node[key] = {})) as Raw;
-  }
-  const key = path[path.length - 1]!;
-  if (node[key] !== undefined) {
-    problems.push(`${seedName} and ${path.join('.')} both set ${key}: keep one of them`);
-    return;
-  }
-  node[key] = value;
+function setOnce(raw: Raw, path: string, value: string, seedName: string, problems: string[]): void {
+  if (valueAt(raw, path) === undefined) setPath(raw, path, value);
+  else problems.push(`${seedName} and ${path} both set ${path.slice(path.lastIndexOf('.') + 1)}: keep one of them`);
 }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ConversationSettings } from '../workflows/messages';
 import { applySeedNames, seedWebhookProblem } from './config-seed';
 import { ConfigError } from './errors';
+import { setPath } from './object-paths';
 import { parseKeyRing, type KeyRing } from './key-ring';
 
 const duration = z
@@ -562,16 +563,6 @@ function camelizeKeys(value: unknown): unknown {
     );
   }
   return value;
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    node = (next && typeof next === 'object' ? next : (node[key] = {})) as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
 }
 
 function describePath(path: PropertyKey[]): string {
