@@ -3,9 +3,9 @@
  * peer address, taken from the request. Writes never fail the request; a record that cannot be written is logged
  * at error.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuditAction, AuditEvent, AuditLog } from '../lib/audit-log';
+import { peerAddress } from './caller';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -32,12 +32,4 @@ export function audit(c: Context, action: AuditAction, target: string, outcome: 
     requestId: c.get('requestId') ?? '',
     ip: peerAddress(c),
   });
-}
-
-function peerAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? '';
-  } catch {
-    return ''; // not served by @hono/node-server (an in-memory request)
-  }
 }

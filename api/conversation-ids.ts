@@ -1,53 +1,30 @@
 /**
- * Client-facing conversation ids ("demo") and the workflow ids they map to ("api:<user>:demo"), where the user is
- * the token's `sub`: one user's conversations are apart from another's. Operators read, and admins also reset,
- * another user's conversation by naming its owner with `?user=`.
+ * How REST names conversations: a client id ("demo") is the caller's API conversation (`api:<user>:demo`), or
+ * another user's with `?user=` for operators (read) and admins (change); a full id (`web:alice:x`,
+ * `api%3Aalice%3Ademo`, `telegram:42`) names any conversation the caller may reach (lib/conversation-address.ts).
  */
 import type { Context } from 'hono';
 import { z } from '@hono/zod-openapi';
-import { HTTPException } from 'hono/http-exception';
-import { hasRole, type Role } from '../lib/auth';
-import type { ConversationRef } from '../lib/conversations';
-import { audit } from './audit';
-import { principalOf } from './auth';
-import { notFound } from './conversation-lookup';
+import type { Role } from '../lib/auth';
+import { clientIdPattern, clientIdRule, parseConversationId, type ConversationRef } from '../lib/conversation-address';
+import type { Conversations } from '../lib/conversations';
+import { callerOf } from './caller';
 
-export const clientIdSchema = z
+export const clientIdSchema = z.string().regex(clientIdPattern, clientIdRule);
+
+/** A client id or a full conversation id. */
+export const conversationNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'use 1-128 characters from A-Z a-z 0-9 . _ ~ -');
+  .refine((name) => clientIdPattern.test(name) || parseConversationId(name) !== undefined, {
+    message: `${clientIdRule}, or a full id such as web:<user>:<id>`,
+  });
 
 /** `?user=`: whose conversation an operator or admin means. */
 export const ownerQuery = z.object({
   user: z.string().min(1).max(255).optional().openapi({ description: "Another user's id (the token's sub): operators read, admins also reset." }),
 });
 
-/**
- * Whose conversation `clientId` is: the caller's own, or the `?user=` named when the caller holds `othersNeed`.
- * An operator who may see it but not do this gets 403; anyone else gets exactly the 404 of a conversation that does
- * not exist, so that nobody learns which ids other users have.
- */
-export function ownerOf(c: Context, clientId: string, othersNeed: Role): string {
-  const { user, role } = principalOf(c);
-  const named = c.req.query('user');
-  if (named === undefined || named === user) return user;
-  const target = apiConversationId(named, clientId);
-  if (hasRole({ user, role }, othersNeed)) {
-    // A reset is audited as such by its route; a read of someone else's conversation here.
-    if (othersNeed === 'operator') audit(c, 'conversation.read-other', target, 'allowed');
-    return named;
-  }
-  audit(c, 'role.denied', target, 'denied');
-  if (hasRole({ user, role }, 'operator')) {
-    throw new HTTPException(403, { message: `Doing this to another user's conversation needs the ${othersNeed} role.` });
-  }
-  throw notFound(clientId);
-}
-
-export function apiConversationId(user: string, clientId: string): string {
-  return `api:${user}:${clientId}`;
-}
-
-/** The API conversation as the engine knows it: workflow id, channel, user and a title for the Temporal UI. */
-export function apiConversation(user: string, clientId: string): ConversationRef {
-  return { id: apiConversationId(user, clientId), channel: 'api', user, title: `API conversation "${clientId}" with ${user}` };
+/** The conversation the path's `id` names for the caller; `need` is what another user's conversation requires. */
+export function conversationNamed(c: Context, conversations: Conversations, id: string, need: Exclude<Role, 'user'>): ConversationRef {
+  return conversations.address(callerOf(c), id, { channel: 'api', need, owner: c.req.query('user') });
 }

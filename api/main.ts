@@ -28,7 +28,7 @@ import { createApp } from './app';
 import { startCodecServer } from './codec-server';
 import { listen } from './listen';
 import { startTelegramWebhookServer } from './telegram-webhook-server';
-import { WaitingRequests } from './waiting-requests';
+import { WaitingRequests } from '../lib/waiting-requests';
 
 /** How long stop() lets requests in flight finish before it closes their connections. */
 const shutdownGraceMs = 5000;
@@ -69,29 +69,35 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   // reads that a busy API does not connect and disconnect once per turn.
   const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher, maxIdleBlockingConnections: 256 });
   const texts = new TextStore(blobs, cipher, logger);
-  const conversations = new Conversations(client, config, { queue: replies, texts, metrics: metrics.intake });
-  const telegram = config.telegram.token
-    ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, tracer: tracing.tracer, logger: logger.child({ channel: 'telegram' }) })
-    : undefined;
   const auditLog = new AuditLog({ redis, blobs, cipher, logger }, config.redis.keyPrefix);
-  const app = createApp({
+  const conversations = new Conversations({
+    client,
     config,
-    verify,
-    audit: auditLog,
+    store: replies,
+    texts,
+    archive: new TranscriptArchive(blobs, logger, cipher),
     limits: {
       messages: new MessageLimits(redis, config.redis.keyPrefix, config.limits),
       streams: new StreamLeases(redis, config.redis.keyPrefix, config.limits.streamsPerUser),
       waiting: new WaitingRequests(config.limits.maxWaitingRequests),
     },
+    audit: auditLog,
+    metrics: metrics.intake,
+    logger,
+  });
+  const telegram = config.telegram.token
+    ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, tracer: tracing.tracer, logger: logger.child({ channel: 'telegram' }) })
+    : undefined;
+  const app = createApp({
+    config,
+    verify,
+    audit: auditLog,
     logger,
     metrics,
     tracer: tracing.tracer,
     conversations,
     // With a port of its own the webhook is not on the API's.
     ...(telegram?.webhook && !config.telegram.webhook.port ? { telegramWebhook: telegram.webhook } : {}),
-    replies,
-    texts,
-    history: new TranscriptArchive(blobs, logger, cipher),
     readiness: {
       temporal: () => connection.healthService.check({}),
       redis: () => pingRedis(redis),

@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isGrpcServiceError } from '@temporalio/client';
 import { DecryptionError } from '../lib/encryption';
-import { LimitExceededError, NotFoundError, OverloadedError, QueueFullError, UnavailableError } from '../lib/errors';
+import { ForbiddenError, InvalidInputError, LimitExceededError, NotFoundError, OverloadedError, QueueFullError, UnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { isRedisUnavailable } from '../lib/redis';
 
@@ -45,6 +45,8 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof HTTPException) return problem(c, error.status as ContentfulStatusCode, error.message);
     if (error instanceof NotFoundError) return problem(c, 404, error.message);
+    if (error instanceof ForbiddenError) return problem(c, 403, error.message);
+    if (error instanceof InvalidInputError) return problem(c, 422, error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof QueueFullError) {
       return retryLater(
         c,
@@ -87,13 +89,13 @@ function grpcErrorOf(error: Error) {
 }
 
 /** A query the server refused because the conversation's workflow task keeps failing (FAILED_PRECONDITION). */
-function isStuckWorkflowTask(error: Error): boolean {
+export function isStuckWorkflowTask(error: Error): boolean {
   const grpc = grpcErrorOf(error);
   return grpc?.code === 9 && /workflow task in failed state/i.test(grpc.details ?? grpc.message);
 }
 
 /** Which dependency an error says is down, if any. */
-function unavailableDependency(error: Error): string | undefined {
+export function unavailableDependency(error: Error): string | undefined {
   if (error instanceof UnavailableError) return error.dependency;
   if (isRedisUnavailable(error)) return 'redis';
   // UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the Temporal frontend did not answer in time.

@@ -1,9 +1,13 @@
 /** Request and response schemas of the HTTP API (also the source of /openapi.json). */
 import { z } from '@hono/zod-openapi';
-import { clientIdSchema } from './conversation-ids';
+import { clientIdSchema, conversationNameSchema } from './conversation-ids';
 
 export const conversationParams = z.object({
-  id: clientIdSchema.openapi({ param: { name: 'id', in: 'path' }, example: 'demo' }),
+  id: conversationNameSchema.openapi({
+    param: { name: 'id', in: 'path' },
+    example: 'demo',
+    description: 'Your conversation id, or a full one (`web:<user>:<id>`, `api:<user>:<id>`, `telegram:<chat>`).',
+  }),
 });
 
 export function chatRequestSchema(maxTextChars: number) {
@@ -103,3 +107,19 @@ const problemSchema = z
 export function problemResponse(description: string) {
   return { description, content: { 'application/problem+json': { schema: problemSchema } } };
 }
+
+export const conversationList = z
+  .object({
+    conversations: z.array(
+      z.object({
+        id: z.string().openapi({ description: 'The full id (`api:<user>:<id>`, `web:<user>:<id>`): usable in every route.' }),
+        channel: z.enum(['api', 'web']),
+        clientId: z.string(),
+        title: z.string().openapi({ description: 'Its first message, shortened (the client id when Redis has lost it).' }),
+        status: z.string(),
+        turnCount: z.number(),
+        lastActiveAt: z.string(),
+      }),
+    ),
+  })
+  .openapi('ConversationList');

@@ -277,13 +277,28 @@ export class ConversationStore implements ConversationCache {
       : connection.xread('COUNT', count, 'BLOCK', Math.max(1, Math.floor(blockMs)), 'STREAMS', key, afterId);
   }
 
-  /** Removes everything Redis holds for the conversation: context, events, reply index, queue. */
+  /** Gives the conversation its title unless it has one (its first message's, for the conversation list). */
+  async setTitle(conversationId: string, title: string): Promise<void> {
+    await this.redis.set(this.key(conversationId, 'title'), this.encode(title), 'EX', this.ttlSeconds, 'NX');
+  }
+
+  /** The titles of `conversationIds`, in order; undefined where Redis has none (or cannot read it). */
+  async titles(conversationIds: readonly string[]): Promise<(string | undefined)[]> {
+    // One GET each: the keys are in different Redis Cluster slots.
+    const raws = await Promise.all(conversationIds.map((id) => this.redis.get(this.key(id, 'title'))));
+    return raws.map((raw) => {
+      const title = raw === null ? undefined : this.decode(raw);
+      return typeof title === 'string' ? title : undefined;
+    });
+  }
+
+  /** Removes everything Redis holds for the conversation: context, events, reply index, queue, title. */
   async forget(conversationId: string): Promise<void> {
-    const kinds = ['context', 'events', 'replies', 'published', 'queued'] as const;
+    const kinds = ['context', 'events', 'replies', 'published', 'queued', 'title'] as const;
     await this.redis.del(...kinds.map((kind) => this.key(conversationId, kind)));
   }
 
-  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued'): string {
+  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued' | 'title'): string {
     // The {hash tag} keeps a conversation's keys in one Redis Cluster slot, as the multi-key Lua script requires.
     return `${this.keyPrefix}conv:{${conversationId}}:${kind}`;
   }

@@ -54,3 +54,16 @@ export class LimitExceededError extends Error {
 export class OverloadedError extends Error {
   override readonly name = 'OverloadedError';
 }
+
+/** The caller may see the thing but lacks the role to do this to it (an operator deleting, say). */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}
+
+/** A request's content is invalid (a text too long, an id malformed); `field` names what to fix. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}

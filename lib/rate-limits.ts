@@ -72,6 +72,11 @@ export class WindowLimit {
     }
   }
 
+  /** Forgets that `id` was counted beyond the window (a deleted conversation); the window itself keeps it. */
+  async forget(user: string, id: string): Promise<void> {
+    await this.redis.srem(this.keys(user)[1], id);
+  }
+
   private keys(user: string): [string, string] {
     const base = `${this.keyPrefix}limits:${this.options.name}:{${user}}`;
     return [base, `${base}:known`];
@@ -116,6 +121,11 @@ export class MessageLimits {
   async within<T>(user: string, conversationId: string, messageId: string, send: () => Promise<T>): Promise<T> {
     await this.tokens.check(user);
     return this.messages.within(user, messageId, () => this.conversations.within(user, conversationId, send));
+  }
+
+  /** Forgets a deleted conversation (it still counts in the hour it was started). */
+  async forgetConversation(user: string, conversationId: string): Promise<void> {
+    await this.conversations.forget(user, conversationId);
   }
 }
 

@@ -25,6 +25,8 @@ const refused = { none: 401, badSignature: 401, expired: 401, wrongIssuer: 401, 
 /** Expected status per route, for alice's conversation "matrix" (others name her with ?user=alice). */
 const expected: Record<string, Record<Caller, number>> = {
   'POST /api/v1/chat': { ...refused, alice: 202, bob: 202, operator: 202, admin: 202 }, // each writes to their own
+  // ?user=alice: an operator sees her list; a user asking for someone else's gets an empty one.
+  'GET /api/v1/conversations': { ...refused, alice: 200, bob: 200, operator: 200, admin: 200 },
   'GET /api/v1/conversations/{id}': { ...refused, alice: 200, bob: 404, operator: 200, admin: 200 },
   'GET /api/v1/conversations/{id}/messages': { ...refused, alice: 200, bob: 404, operator: 200, admin: 200 },
   'GET /api/v1/conversations/{id}/events': { ...refused, alice: 200, bob: 404, operator: 200, admin: 200 },

@@ -5,13 +5,13 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
-/** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`). */
-export type Channel = 'api' | 'telegram';
+/** Where a conversation lives; the first segment of its id (`telegram:42`, `api:alice:demo`, `web:alice:x`). */
+export type Channel = 'api' | 'web' | 'telegram';
 
 /** The channel a conversation id names (`telegram:42` → telegram); `unknown` for ids of no channel. */
 export function channelOf(conversationId: string): Channel | 'unknown' {
   const channel = conversationId.slice(0, conversationId.indexOf(':'));
-  return channel === 'api' || channel === 'telegram' ? channel : 'unknown';
+  return channel === 'api' || channel === 'web' || channel === 'telegram' ? channel : 'unknown';
 }
 
 /**

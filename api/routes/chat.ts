@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from '../deps';
-import { principalOf } from '../auth';
-import { apiConversation } from '../conversation-ids';
+import { userConversation } from '../../lib/conversation-address';
+import { callerOf } from '../caller';
 import { chatAnswered, chatQueued, chatRequestSchema, problemResponse } from '../schemas';
 
-export function chatRoutes({ config, conversations, replies, logger, limits }: ApiDeps, app: OpenAPIHono) {
+export function chatRoutes({ config, conversations }: ApiDeps, app: OpenAPIHono) {
   const route = createRoute({
     method: 'post',
     path: '/api/v1/chat',
@@ -36,36 +36,11 @@ export function chatRoutes({ config, conversations, replies, logger, limits }: A
     }
     const messageId = idempotencyKey ?? body.messageId ?? randomUUID();
     const clientId = body.conversationId ?? randomUUID();
-    const { user } = principalOf(c);
-    const conversation = apiConversation(user, clientId);
-    const conversationId = conversation.id;
-
-    // Read the stream position before anything else: a reply published after it is seen by the wait below,
-    // one published before it is found in the reply index.
-    const afterId = await replies.lastEventId(conversationId);
-    const earlier = await replies.findReply(conversationId, messageId);
-    if (earlier) return c.json({ conversationId: clientId, messageId, reply: earlier }, 200);
-
-    await limits.messages.within(user, clientId, messageId, () =>
-      conversations.send(conversation, { messageId, text: body.text, receivedAt: new Date().toISOString() }),
-    );
-    const queued = {
-      conversationId: clientId,
-      messageId,
-      status: 'queued' as const,
-      eventsUrl: `/api/v1/conversations/${clientId}/events?after=${afterId}`,
-    };
-    // Past this process's cap on waiting requests the message is still taken: only the wait is skipped.
-    if (!body.wait || !limits.waiting.tryEnter()) return c.json(queued, 202);
-    // The message is accepted now: if waiting fails (Redis went away) the honest answer is 202, not an error that
-    // invites a retry without the messageId and so a second turn.
-    const reply = await replies
-      .waitForReply(conversationId, messageId, afterId, config.api.chatWait)
-      .catch((error: unknown) => {
-        logger.warn({ conversationId, messageId, error: (error as Error).message }, 'waiting for the reply failed; answering 202');
-        return null;
-      })
-      .finally(() => limits.waiting.leave());
-    return reply ? c.json({ conversationId: clientId, messageId, reply }, 200) : c.json(queued, 202);
+    const caller = callerOf(c);
+    const conversation = userConversation('api', caller.principal.user, clientId);
+    const posted = await conversations.post(caller, conversation, { text: body.text, messageId }, { wait: body.wait });
+    if (posted.status === 'answered') return c.json({ conversationId: clientId, messageId, reply: posted.reply }, 200);
+    const eventsUrl = `/api/v1/conversations/${clientId}/events?after=${posted.after}`;
+    return c.json({ conversationId: clientId, messageId, status: 'queued' as const, eventsUrl }, 202);
   });
 }

@@ -1,17 +1,21 @@
-/** Conversation resources: snapshot, full history (live + archived), reset, deletion. */
-import { randomUUID } from 'node:crypto';
+/** Conversation resources: the caller's list, snapshot, full history (live + archived), reset, deletion. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { HTTPException } from 'hono/http-exception';
-import { hasRole } from '../../lib/auth';
-import type { Turn } from '../../workflows/messages';
-import { audit } from '../audit';
-import { principalOf } from '../auth';
-import { apiConversation, apiConversationId, ownerOf, ownerQuery } from '../conversation-ids';
-import { findConversation, requireConversation } from '../conversation-lookup';
+import { callerOf } from '../caller';
+import { conversationNamed, ownerQuery } from '../conversation-ids';
 import type { ApiDeps } from '../deps';
-import { conversationParams, historyPage, historyQuery, problemResponse, snapshotSchema } from '../schemas';
+import { conversationList, conversationParams, historyPage, historyQuery, problemResponse, snapshotSchema } from '../schemas';
 
-export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
+export function conversationRoutes({ conversations }: ApiDeps, app: OpenAPIHono) {
+  const listRoute = createRoute({
+    method: 'get',
+    path: '/api/v1/conversations',
+    summary: 'Your conversations (API and web), newest first',
+    request: { query: ownerQuery },
+    responses: {
+      200: { description: 'Up to 100 conversations.', content: { 'application/json': { schema: conversationList } } },
+      503: problemResponse('Temporal or Redis is unavailable.'),
+    },
+  });
   const snapshotRoute = createRoute({
     method: 'get',
     path: '/api/v1/conversations/{id}',
@@ -71,86 +75,29 @@ export function conversationRoutes(deps: ApiDeps, app: OpenAPIHono) {
   });
 
   return app
+    .openapi(listRoute, async (c) => {
+      const { user } = c.req.valid('query');
+      return c.json({ conversations: await conversations.list(callerOf(c), user) }, 200);
+    })
     .openapi(deleteRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const owner = ownerOf(c, id, 'admin');
-      const principal = principalOf(c);
-      if (!hasRole(principal, 'admin')) {
-        audit(c, 'role.denied', apiConversationId(owner, id), 'denied');
-        throw new HTTPException(403, { message: 'Deleting a conversation needs the admin role.' });
-      }
-      const conversationId = apiConversationId(owner, id);
-      await requireConversation(deps, conversationId, id);
-      // The run first, so that nothing writes to Redis or the archive behind the deletion.
-      const runs = await deps.conversations.delete(conversationId, `deleted by ${principal.user}`);
-      await deps.replies.forget(conversationId);
-      const transcriptSegments = await deps.history.forget(conversationId);
-      const texts = await deps.texts.forget(conversationId);
-      audit(c, 'conversation.delete', conversationId, 'done');
-      return c.json({ conversationId: id, deleted: { runs, transcriptSegments, texts } }, 200);
+      const conversation = conversationNamed(c, conversations, id, 'admin');
+      const deleted = await conversations.delete(callerOf(c), conversation);
+      return c.json({ conversationId: id, deleted }, 200);
     })
     .openapi(snapshotRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const found = await findConversation(deps, apiConversationId(ownerOf(c, id, 'operator'), id), id);
-      if (found.state === 'running') {
-        const { unarchivedTurns: _, recentTurns, ...snapshot } = found.snapshot;
-        return c.json({ ...snapshot, recentTurns: await deps.texts.resolveTurns(recentTurns), conversationId: id }, 200);
-      }
-      const context = found.context;
-      return c.json(
-        {
-          conversationId: id,
-          status: 'closed' as const,
-          turnCount: context?.turnCount ?? 0,
-          pendingCount: 0,
-          summary: context?.summary ?? '',
-          recentTurns: await deps.texts.resolveTurns(context?.window ?? []),
-        },
-        200,
-      );
+      const view = await conversations.view(conversationNamed(c, conversations, id, 'operator'));
+      return c.json({ ...view, conversationId: id }, 200);
     })
     .openapi(historyRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const { after, limit } = c.req.valid('query');
-      const conversationId = apiConversationId(ownerOf(c, id, 'operator'), id);
-      const found = await findConversation(deps, conversationId, id);
-      // Live turns first, archive second: a turn archived in between is then found in the archive.
-      const live = found.state === 'running' ? found.snapshot.unarchivedTurns : [];
-      const { turns: archived } = await deps.history.readTurns(conversationId, { afterTurn: after, limit });
-      const byNumber = new Map<number, Turn>();
-      for (const turn of [...archived, ...live]) if (turn.number > after) byNumber.set(turn.number, turn);
-      const page = await deps.texts.resolveTurns([...byNumber.values()].sort((a, b) => a.number - b.number).slice(0, limit));
-      const nextAfter = page.length === limit ? page[page.length - 1]!.number : null;
-      return c.json({ conversationId: id, messages: page.flatMap(historyItems), nextAfter }, 200);
+      const page = await conversations.history(conversationNamed(c, conversations, id, 'operator'), c.req.valid('query'));
+      return c.json({ conversationId: id, ...page }, 200);
     })
     .openapi(resetRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const conversation = apiConversation(ownerOf(c, id, 'admin'), id);
-      await requireConversation(deps, conversation.id, id);
-      await deps.conversations.reset(conversation, randomUUID());
-      audit(c, 'conversation.reset', conversation.id, 'done');
+      await conversations.reset(callerOf(c), conversationNamed(c, conversations, id, 'admin'));
       return c.json({ conversationId: id }, 202);
     });
-}
-
-function historyItems(turn: Turn) {
-  const asked = turn.messages.map((m) => ({
-    turn: turn.number,
-    role: 'user' as const,
-    id: m.messageId,
-    text: m.text,
-    at: m.receivedAt,
-  }));
-  const { reply } = turn;
-  const answered = {
-    turn: turn.number,
-    role: 'assistant' as const,
-    id: reply.replyId,
-    text: reply.text,
-    at: reply.createdAt,
-    inReplyTo: reply.inReplyTo,
-    provider: reply.provider,
-    model: reply.model,
-  };
-  return [...asked, answered];
 }

@@ -2,20 +2,14 @@
  * GET /api/v1/conversations/:id/events: the conversation's event stream as SSE (`token`, `restart`,
  * `reply`). Each event's id is its Redis stream id, so a client resumes with `Last-Event-ID` (or `?after=`).
  */
-import { randomUUID } from 'node:crypto';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { isEventId } from '../../lib/conversation-store';
-import { LimitExceededError, OverloadedError } from '../../lib/errors';
-import { principalOf } from '../auth';
-import { apiConversationId, clientIdSchema, ownerOf, ownerQuery } from '../conversation-ids';
-import { requireConversation } from '../conversation-lookup';
+import { callerOf } from '../caller';
+import { conversationNamed, conversationNameSchema, ownerQuery } from '../conversation-ids';
 import type { ApiDeps } from '../deps';
 import { conversationParams, problemResponse } from '../schemas';
-
-/** How long one blocking read waits before the stream sends a keep-alive comment. */
-const pollMs = 10_000;
 
 export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
   app.openAPIRegistry.registerPath({
@@ -33,46 +27,31 @@ export function eventRoutes(deps: ApiDeps, app: OpenAPIHono) {
   });
 
   return app.get('/api/v1/conversations/:id/events', async (c) => {
-    const id = clientIdSchema.safeParse(c.req.param('id'));
+    const id = conversationNameSchema.safeParse(c.req.param('id'));
     if (!id.success) throw new HTTPException(400, { message: `id: ${id.error.issues[0]?.message}` });
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('after');
     if (resumeFrom !== undefined && !isEventId(resumeFrom)) {
       throw new HTTPException(400, { message: 'Last-Event-ID / after must be an event id such as 1700000000000-0' });
     }
-    const conversationId = apiConversationId(ownerOf(c, id.data, 'operator'), id.data);
-    await requireConversation(deps, conversationId, id.data);
-    let cursor = resumeFrom ?? (await deps.replies.lastEventId(conversationId));
-
-    const { user } = principalOf(c);
-    const lease = randomUUID();
-    const { streams, waiting } = deps.limits;
-    if (!(await streams.hold(user, lease))) {
-      const most = deps.config.limits.streamsPerUser;
-      throw new LimitExceededError(`You already have ${most} event streams open, the most allowed; close one first.`, 10);
-    }
-    if (!waiting.tryEnter()) {
-      await streams.release(user, lease);
-      throw new OverloadedError('This server has as many open streams and waiting requests as it may; retry in a few seconds.');
-    }
+    const { conversations } = deps;
+    const conversation = conversationNamed(c, conversations, id.data, 'operator');
+    const feed = await conversations.events(callerOf(c), conversation, { after: resumeFrom });
     const onError = async (error: Error) => {
-      deps.logger.warn({ conversationId, error: error.message }, 'event stream ended by an error');
+      deps.logger.warn({ conversationId: conversation.id, error: error.message }, 'event stream ended by an error');
     };
     return streamSSE(c, async (stream) => {
       deps.metrics.http.eventStreams.inc();
       try {
-        while (!stream.aborted) {
-          const events = await deps.replies.readEvents(conversationId, cursor, { blockMs: pollMs, count: 100 });
+        for await (const events of feed) {
+          if (stream.aborted) break;
           if (events.length === 0) await stream.write(': keep-alive\n\n');
           for (const { id: eventId, ...event } of events) {
             await stream.writeSSE({ id: eventId, event: event.type, data: JSON.stringify(event) });
-            cursor = eventId;
           }
-          await streams.hold(user, lease); // renewed while it runs; lapses on its own if this process dies
         }
       } finally {
+        await feed.close();
         deps.metrics.http.eventStreams.dec();
-        waiting.leave();
-        await streams.release(user, lease).catch(() => undefined);
       }
     }, onError);
   });

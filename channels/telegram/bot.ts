@@ -4,16 +4,16 @@
  * itself. No model call, no waiting for a reply.
  *
  * An update may arrive twice (polling after a restart, webhook redelivery). Messages and resets are deduplicated
- * by the workflow (`tg:<update_id>`); the edge's own answers are claimed once per update in Redis, so a repeat
- * never answers twice. Only a failure to reach the workflow gives an update back for another try: a command
+ * by the workflow (`tg:<update_id>`); the edge's own answers are claimed once per bot and update in Redis, so a
+ * repeat never answers twice. Only a failure to reach the workflow gives an update back for another try: a command
  * answer Telegram refuses is logged and dropped, so it can never hold up the updates behind it.
  */
 import type { Tracer } from '@opentelemetry/api';
 import { Bot, GrammyError, type Context } from 'grammy';
-import type { ConversationRef, Conversations } from '../../lib/conversations';
+import type { Caller, ConversationRef, Conversations } from '../../lib/conversations';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
-import { LimitExceededError, QueueFullError } from '../../lib/errors';
+import { LimitExceededError, NotFoundError, QueueFullError } from '../../lib/errors';
 import type { MessageLimits } from '../../lib/rate-limits';
 import { inSpan } from '../../lib/spans';
 import { limitSubject } from '../../lib/token-budget';
@@ -33,7 +33,11 @@ export interface TelegramEdgeDeps {
   logger: Logger;
 }
 
-/** How long an answered update is remembered (Telegram keeps undelivered updates for 24 hours). */
+/**
+ * How long an answered update is remembered (Telegram keeps undelivered updates for 24 hours). Shorter than the week
+ * without updates after which Telegram restarts a bot's update_id at a random number: a restarted sequence finds no
+ * claim of the old one.
+ */
 const answeredTtlSeconds = 2 * 24 * 3600;
 
 export function createTelegramBot(token: string, apiRoot: string, deps: TelegramEdgeDeps): Bot {
@@ -53,7 +57,7 @@ async function handle(ctx: Context, deps: TelegramEdgeDeps): Promise<void> {
   }
   logger.info({ conversationId: conversation.id, messageId, intent: intent.kind }, 'telegram update');
   // Checked before a message is sent too: a message refused with "slow down" must not be taken on a redelivery.
-  const answered = new AnswerClaim(deps, messageId);
+  const answered = new AnswerClaim(deps, ctx.me.id, ctx.update.update_id);
   if (await answered.before()) {
     logger.info({ messageId }, 'telegram update answered before; not again');
     return;
@@ -110,8 +114,11 @@ async function runCommand(name: string, conversation: ConversationRef, messageId
     case 'help':
       return helpText(prefix);
     case 'reset':
-      // The workflow drops a repeated reset (same request id), so a redelivered /reset resets once.
-      await conversations.reset(conversation, messageId);
+      // The workflow drops a repeated reset (same request id), so a redelivered /reset resets once. A chat with no
+      // conversation yet has nothing to reset.
+      await conversations.reset(telegramCaller(conversation, messageId), conversation, messageId).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
       return resetText;
     case 'status':
       return statusOf(conversation.id, deps);
@@ -132,13 +139,14 @@ async function statusOf(conversationId: string, deps: TelegramEdgeDeps): Promise
 
 /**
  * The edge answers each update at most once: a Redis key per update, claimed just before the answer is sent
- * (a crash between the claim and the send loses that one answer; the user can ask again).
+ * (a crash between the claim and the send loses that one answer; the user can ask again). Telegram numbers
+ * updates per bot, so the key names the bot too: bots sharing Redis never take each other's claims.
  */
 class AnswerClaim {
   private readonly key: string;
 
-  constructor(private readonly deps: TelegramEdgeDeps, messageId: string) {
-    this.key = `${deps.keyPrefix}tg:answered:${messageId}`;
+  constructor(private readonly deps: TelegramEdgeDeps, botId: number, updateId: number) {
+    this.key = `${deps.keyPrefix}tg:answered:${botId}:${updateId}`;
   }
 
   async before(): Promise<boolean> {
@@ -152,4 +160,9 @@ class AnswerClaim {
   async release(): Promise<void> {
     await this.deps.redis.del(this.key);
   }
+}
+
+/** A chat acting on its own conversation, for the edge API's audit log. */
+function telegramCaller(conversation: ConversationRef, messageId: string): Caller {
+  return { principal: { user: conversation.id, role: 'user' }, requestId: messageId, ip: '' };
 }

@@ -81,9 +81,9 @@ function conversationOf(chat: Chat, from: User | undefined): ConversationRef {
   if (chat.type === 'private') {
     const user = from?.username ?? chat.username ?? String(chat.id);
     const name = from?.username ? `@${from.username}` : (from?.first_name ?? chat.first_name ?? user);
-    return { id, channel: 'telegram', user, title: `Telegram chat with ${name}` };
+    return { id, channel: 'telegram', user, clientId: String(chat.id), title: `Telegram chat with ${name}` };
   }
-  return { id, channel: 'telegram', user: chat.username ?? String(chat.id), title: `Telegram group "${chat.title}"` };
+  return { id, channel: 'telegram', user: chat.username ?? String(chat.id), clientId: String(chat.id), title: `Telegram group "${chat.title}"` };
 }
 
 function displayName(user: User | undefined): string {
