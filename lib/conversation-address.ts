@@ -88,7 +88,8 @@ export function addressConversation(caller: Caller, name: string, options: Addre
   if (hasRole(principal, 'operator')) {
     throw new ForbiddenError(`Doing this to another user's conversation needs the ${options.need} role.`);
   }
-  throw new NotFoundError(`No conversation "${name}".`);
+  // Worded as Conversations.require words a missing one.
+  throw new NotFoundError(`No conversation "${ref.clientId}".`);
 }
 
 function bareConversation(caller: Caller, clientId: string, options: AddressOptions): ConversationRef | undefined {
