@@ -4,6 +4,7 @@
  * everything it started. Run with `node --import tsx` (not the tsx CLI) so the signal reaches this process directly.
  */
 import { relative } from 'node:path';
+import { ensureWebPage } from './build-web-page';
 import { startCluster } from './cluster';
 import { startStack, type StackHandle } from './stack';
 
@@ -24,6 +25,10 @@ function onSignal(signal: NodeJS.Signals): void {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
 try {
+  // The chat page is built once (again only when its sources change); without it the API still runs, and `/` says so.
+  await ensureWebPage((line) => console.log(line)).catch((error: unknown) => {
+    console.error(`[web] the chat page could not be built (${error instanceof Error ? error.message : String(error)}); run npm run build:web`);
+  });
   stack = await (cluster ? startCluster : startStack)({ signal: starting.signal });
 } catch (error) {
   if (starting.signal.aborted) process.exit(0);
@@ -38,6 +43,7 @@ console.log(
     '',
     '[stack] ready',
     `  API          ${urls.api}${urls.apiReplicas ? ` (balancing ${urls.apiReplicas.join(', ')})` : ''}`,
+    `  Chat page    ${urls.api}/`,
     `  API docs     ${urls.docs}`,
     urls.temporalUi ? `  Temporal UI  ${urls.temporalUi}` : `  Temporal     ${urls.temporalAddress}`,
     ...(urls.telegram ? [`  Telegram     ${urls.telegram}`] : []),

@@ -113,8 +113,8 @@ async function dump(engine: Engine, key: string): Promise<string> {
   if (type === 'string') return (await engine.redis.get(key)) ?? '';
   if (type === 'hash') return JSON.stringify(await engine.redis.hgetall(key));
   if (type === 'set') return JSON.stringify(await engine.redis.smembers(key));
-  if (type === 'zset') return JSON.stringify(await engine.redis.zrange(key, 0, -1));
-  if (type === 'list') return JSON.stringify(await engine.redis.lrange(key, 0, -1));
+  if (type === 'zset') return JSON.stringify(await engine.redis.zrange(key, '0', '-1'));
+  if (type === 'list') return JSON.stringify(await engine.redis.lrange(key, '0', '-1'));
   if (type === 'stream') return JSON.stringify(await engine.redis.xrange(key, '-', '+'));
   return '';
 }
