@@ -21,7 +21,7 @@ describe('reading a Telegram update', () => {
     expect(read).toEqual({
       messageId: 'tg:123',
       intent: { kind: 'message', text: 'hello there' },
-      conversation: { id: 'telegram:42', channel: 'telegram', user: 'alice', title: 'Telegram chat with @alice' },
+      conversation: { id: 'telegram:42', channel: 'telegram', user: 'alice', clientId: '42', title: 'Telegram chat with @alice' },
     });
   });
 

@@ -2,23 +2,17 @@
  * Worker process: the composition root that turns config into clients, activities and a Temporal worker.
  * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
  */
-import type { Tracer } from '@opentelemetry/api';
-import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { Api } from 'grammy';
 import { createActivities } from '../activities';
 import { withServedModels } from '../activities/served-models';
-import { createTelegramReplyActivities } from '../activities/telegram-replies';
-import { GrammyOutbox } from '../channels/telegram/outbox';
-import { TelegramPacer } from '../channels/telegram/pacer';
-import { RedisReplyLedger } from '../channels/telegram/reply-ledger';
+import { createTelegramReplyWorker } from '../channels/telegram/reply-worker';
 import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, secretsOf, serviceNameOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
 import { freePort } from '../lib/free-ports';
-import { createLogger, type Logger } from '../lib/logger';
-import { createMetrics, type Metrics } from '../lib/metrics';
-import { connectRedis, type Redis } from '../lib/redis';
+import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { connectRedis } from '../lib/redis';
 import { createTextCipher } from '../lib/text-cipher';
 import { OverflowCodec } from '../lib/payload-overflow';
 import { dataConverterFor, temporalConnectionOptions } from '../lib/temporal';
@@ -27,7 +21,6 @@ import { TokenBudget } from '../lib/token-budget';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTracing } from '../lib/tracing';
 import { runAsMain } from '../lib/run-as-main';
-import { telegramTaskQueue } from '../workflows/activity-options';
 import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
 import { activityInterceptors, workflowSpanSinks } from './tracing';
@@ -94,8 +87,12 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
-  const telegramDeps = { connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram, tracer: tracing.tracer, logger };
-  const telegram = config.telegram.token ? [await telegramWorker(config, telegramDeps)] : [];
+  const telegram = config.telegram.token
+    ? [await createTelegramReplyWorker(config.telegram.token, {
+        config, connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram,
+        activityInterceptors: activityInterceptors(tracing.tracer), logger,
+      })]
+    : [];
   const workers = [worker, ...telegram];
   const metricsServer =
     config.metrics.port === null
@@ -129,48 +126,6 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
       logger.info('worker stopped');
     },
   };
-}
-
-interface TelegramWorkerDeps {
-  connection: NativeConnection;
-  dataConverter: DataConverter;
-  redis: Redis;
-  events: ConversationStore;
-  texts: TextStore;
-  requests: Metrics['delivery']['telegram'];
-  tracer: Tracer;
-  logger: Logger;
-}
-
-/**
- * The worker for Telegram replies: activities only, on their own task queue. The server caps how many of them
- * start per second across all workers; the pacer keeps each chat and the whole bot within Telegram's limits.
- */
-async function telegramWorker(config: AppConfig, deps: TelegramWorkerDeps): Promise<Worker> {
-  const { connection, dataConverter, redis, events, texts, requests, tracer, logger } = deps;
-  const { token, apiRoot, sendsPerSecond, privateChatGap, groupChatGap } = config.telegram;
-  const pacer = new TelegramPacer(redis, config.redis.keyPrefix, { sendsPerSecond, privateChatGapMs: privateChatGap, groupChatGapMs: groupChatGap });
-  const telegramLogger = logger.child({ channel: 'telegram' });
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: telegramTaskQueue(config.temporal.taskQueue),
-    activities: createTelegramReplyActivities({
-      // A request that hangs gives up well within the reply lock's 15 s, so a slow edit cannot land after the final one.
-      outbox: new GrammyOutbox(new Api(token!, { apiRoot, timeoutSeconds: 10 }), pacer, telegramLogger, requests),
-      ledger: new RedisReplyLedger(redis, config.redis.keyPrefix),
-      events,
-      texts,
-      requests,
-      logger: telegramLogger,
-    }),
-    interceptors: { activity: activityInterceptors(tracer) },
-    dataConverter,
-    maxTaskQueueActivitiesPerSecond: sendsPerSecond,
-    // Previews (at most 100 per worker) wait on the model most of the time; final deliveries always find a slot.
-    maxConcurrentActivityTaskExecutions: 200,
-    shutdownGraceTime: '10 seconds',
-  });
 }
 
 /**

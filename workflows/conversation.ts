@@ -19,10 +19,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { TelegramReplyActivities } from '../activities/telegram-replies';
-import { bestEffort, durableWrite, modelCall, telegramDelivery, telegramPreview, telegramTaskQueue } from './activity-options';
+import { bestEffort, durableWrite, modelCall } from './activity-options';
 import { conversationMetrics } from './conversation-metrics';
 import { ConversationState } from './conversation-state';
+import { deliveryFor } from './delivery';
 import { defaultQuietPeriodMs, OperatorView } from './operator-view';
 import type { ContextTurn, ConversationInput, InboundMessage, Reply, StashedState, TextRef } from './messages';
 import { contextTurns, messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
@@ -61,12 +61,8 @@ export async function conversation(input: ConversationInput): Promise<void> {
   let checkpointAt: number | undefined;
   const closeNeedsWrites = () => !checkpoints || checkpointAt !== undefined || state.unarchived.length > 0;
   const showOperators = (status?: Parameters<OperatorView['show']>[1]) => view.show(state, status);
-  // Telegram activities run on their own task queue, whose workers pace sends to Telegram's limits.
-  const telegramQueue = telegramTaskQueue(workflowInfo().taskQueue);
-  const telegram = {
-    preview: proxyActivities<Pick<TelegramReplyActivities, 'previewTelegramReply'>>({ ...telegramPreview, taskQueue: telegramQueue }),
-    delivery: proxyActivities<Pick<TelegramReplyActivities, 'sendTelegramReply'>>({ ...telegramDelivery, taskQueue: telegramQueue }),
-  };
+  // What the channel shows beside the event stream (Telegram: a live preview, then the final message).
+  const delivery = deliveryFor(channel, { conversationId, taskQueue: workflowInfo().taskQueue });
   const metrics = conversationMetrics(channel);
   const ignored = (outcome: 'accepted' | 'duplicate' | 'malformed', what: string) => {
     if (outcome === 'duplicate') metrics.count('duplicate_ignored');
@@ -203,7 +199,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     state.status = 'thinking';
     showOperators();
     const replyId = uuid4();
-    if (channel === 'telegram') previewInTelegram(replyId);
+    delivery.preview?.(replyId);
     // The model activity publishes its own answer: one activity and one workflow task less per turn.
     const modelPublishes = patched('model-publishes-reply');
     const reply = await answer(messages, replyId, modelPublishes);
@@ -214,32 +210,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
         { channel, conversationId, reply },
       ]);
     }
-    if (channel === 'telegram') await sendToTelegram(reply);
+    if (delivery.deliver) {
+      const refused = await delivery.deliver(reply, state.turnCount);
+      if (refused) state.lastProblem = refused;
+    }
     await foldContext();
     state.status = 'waiting';
     showOperators();
-  }
-
-  /** Typing, then the answer as it streams: not awaited (it ends by itself once the reply is final). */
-  function previewInTelegram(replyId: string): void {
-    const summary = 'show "typing…", then stream the answer into the chat';
-    // Workflow time is the time this task started; the model's token events come after it (a minute of clock skew is fine).
-    const input = { conversationId, replyId, sinceMs: Date.now() - 60_000 };
-    telegram.preview.previewTelegramReply.executeWithOptions({ summary }, [input]).catch((error: unknown) => {
-      log.info('telegram preview ended early', { replyId, cause: error instanceof ActivityFailure ? error.cause?.message : String(error) });
-    });
-  }
-
-  async function sendToTelegram(reply: Reply): Promise<void> {
-    const summary = `send the reply to turn ${state.turnCount} to Telegram`;
-    try {
-      await telegram.delivery.sendTelegramReply.executeWithOptions({ summary }, [{ conversationId, reply }]);
-    } catch (error) {
-      // A refusal (the user blocked the bot, the chat is gone) or hours of outage end it; the reply stays in the transcript.
-      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-      state.lastProblem = `the reply to turn ${state.turnCount} could not be sent to Telegram: ${error.cause?.message}`;
-      log.warn('telegram reply not delivered', { replyId: reply.replyId, cause: error.cause?.message });
-    }
   }
 
   async function answer(messages: InboundMessage[], replyId: string, modelPublishes: boolean): Promise<Reply> {

@@ -1,18 +1,40 @@
 /**
- * grammY adapter for the TelegramOutbox port: sends and edits through the Bot API, paced by TelegramPacer,
- * rendering Markdown as Telegram HTML and falling back to plain text when Telegram rejects the formatting.
+ * The TelegramOutbox port the reply activities send through, and its grammY adapter: sends and edits through the
+ * Bot API, paced by TelegramPacer, rendering Markdown as Telegram HTML and falling back to plain text when
+ * Telegram rejects the formatting.
  * No auto-retry here: a 429 pauses the chat and surfaces as RateLimitedError, so Temporal's retry policy (with
  * the `retry_after` as the next delay) stays in charge. Errors leave here as the project's own (RateLimitedError,
  * RefusedError, plain Error): grammY's errors carry the request, message text included, into logs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GrammyError, type Api } from 'grammy';
-import type { OutboxOptions, TelegramOutbox } from '../../activities/ports';
 import { RateLimitedError, RefusedError } from '../../lib/errors';
 import type { Metrics } from '../../lib/metrics';
 import type { Logger } from '../../lib/logger';
 import { renderTelegramHtml } from './markdown-html';
 import type { TelegramPacer } from './pacer';
+
+/**
+ * Sends and edits messages in Telegram chats, paced to Telegram's limits. Text is the model's Markdown, sent as
+ * Telegram HTML (as plain text when Telegram rejects the formatting, or with `plain`). Throws RateLimitedError
+ * (Telegram said 429, or pacing would wait longer than `maxWaitMs`) and RefusedError (the chat is gone for good).
+ */
+export interface TelegramOutbox {
+  typing(chatId: number): Promise<void>;
+  /** Returns the new message's id. */
+  send(chatId: number, text: string, options: OutboxOptions): Promise<number>;
+  /**
+   * An edit that changes nothing succeeds quietly (repeating an edit after a crash is harmless).
+   * False when the message no longer exists (someone deleted it).
+   */
+  edit(chatId: number, messageId: number, text: string, options: OutboxOptions): Promise<boolean>;
+}
+
+export interface OutboxOptions {
+  plain?: boolean;
+  /** Wait at most this long for the chat's turn; 0: only if it is free right now. */
+  maxWaitMs: number;
+}
 
 interface Content {
   text: string;

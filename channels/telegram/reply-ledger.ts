@@ -1,5 +1,5 @@
 /**
- * Redis adapter for the Telegram reply ledger (see activities/ports.ts `TelegramReplyLedger`).
+ * The Telegram reply ledger (`TelegramReplyLedger`, what the reply activities record per reply) and its Redis adapter.
  *
  * Keys (prefixed, expiring a week after the last write; `{replyId}` keeps one reply's keys in one Cluster slot):
  * - `tg:reply:{<replyId>}:parts`  hash: part index → Telegram message id, or `pending` while its send is under way
@@ -7,8 +7,29 @@
  * - `tg:reply:{<replyId>}:lock`   string: the owner of the short lock around one send or edit
  * - `tg:uncertain-sends`          counter: sends repeated after an attempt that may have reached the chat
  */
-import type { SentPart, TelegramReplyLedger } from '../../activities/ports';
 import { defineScript, type Redis, type RedisScript } from '../../lib/redis';
+
+/** A part of a reply: sent as message `messageId`, or `pending` (the send started; whether it arrived is unknown). */
+export type SentPart = number | 'pending';
+
+/**
+ * What was sent for each reply (Redis): the Telegram message of each part, a `final` flag that stops the live
+ * preview, and a short lock that keeps the preview's edit and the final edit of one reply from crossing.
+ */
+export interface TelegramReplyLedger {
+  parts(replyId: string): Promise<Map<number, SentPart>>;
+  markPending(replyId: string, index: number): Promise<void>;
+  markSent(replyId: string, index: number, messageId: number): Promise<void>;
+  /** Forgets a pending mark: Telegram answered that the part was not sent. */
+  unmark(replyId: string, index: number): Promise<void>;
+  markFinal(replyId: string): Promise<void>;
+  isFinal(replyId: string): Promise<boolean>;
+  /** True when `owner` now holds the reply's lock for `ttlMs`: it was free, or `owner` held it already. */
+  tryLock(replyId: string, owner: string, ttlMs: number): Promise<boolean>;
+  unlock(replyId: string, owner: string): Promise<void>;
+  /** Counts a send whose earlier attempt may have reached the chat: the one window where a part can appear twice. */
+  countUncertainSend(): Promise<number>;
+}
 
 const ttlSeconds = 7 * 24 * 3600;
 const unlockLua = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -14,14 +14,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { chatIdOf } from '../channels/telegram/conversation-id';
-import { splitMessage } from '../channels/telegram/split-message';
-import { RateLimitedError, RefusedError } from '../lib/errors';
-import type { Metrics } from '../lib/metrics';
-import type { Logger } from '../lib/logger';
-import type { Reply } from '../workflows/messages';
-import type { StoredEvent } from '../lib/conversation-events';
-import type { ConversationEventReader, LargeTexts, OutboxOptions, SentPart, TelegramOutbox, TelegramReplyLedger } from './ports';
+import type { ConversationEventReader, LargeTexts } from '../../activities/ports';
+import type { StoredEvent } from '../../lib/conversation-events';
+import { RateLimitedError, RefusedError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import type { Reply } from '../../workflows/messages';
+import { chatIdOf } from './conversation-id';
+import type { OutboxOptions, TelegramOutbox } from './outbox';
+import type { SentPart, TelegramReplyLedger } from './reply-ledger';
+import { splitMessage } from './split-message';
 
 export interface TelegramReplyDeps {
   outbox: TelegramOutbox;
