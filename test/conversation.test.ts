@@ -230,25 +230,45 @@ describe('idle close and restore', () => {
   });
 });
 
-describe('quiet checkpoint', () => {
-  const suite = conversationSuite('quiet', { idle_timeout: '5s', quiet_period: '1s' }, { archive: 'directory' });
+describe('quiet checkpoint and parking', () => {
+  const suite = conversationSuite('parked', { idle_timeout: '8s', quiet_period: '1s' }, { archive: 'directory' });
+  const { EventType } = proto.temporal.api.enums.v1;
+  const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
+  const parkedQueue = () => `${suite.engine.config.temporal.taskQueue}-parked`;
+  /** The run waiting on the parked queue, once the conversation has been quiet for the quiet period. */
+  const parked = () =>
+    eventually(async () => {
+      const run = await suite.handle().describe();
+      return run.status.name === 'RUNNING' && run.taskQueue === parkedQueue() && run;
+    }, { what: 'a parked run' });
 
-  it('when a conversation has been quiet for the quiet period then its context is saved, and its idle close writes nothing', async () => {
+  it('when a conversation has been quiet for the quiet period then it is checkpointed and parked, and its idle close writes nothing', async () => {
     await suite.chat('remember the word kiwi');
-    const key = `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
-    // Saved while the run is still open, seconds before its idle close.
-    await eventually(async () => (await suite.engine.redis.exists(key)) === 1 || undefined, { what: 'the checkpoint' });
-    expect((await suite.handle().describe()).status.name).toBe('RUNNING');
+    const run = await parked();
+    // Checkpointed before it parked: the context is in Redis while the conversation is still open.
+    expect(await suite.engine.redis.exists(contextKey())).toBe(1);
     await eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
 
-    const { EventType } = proto.temporal.api.enums.v1;
-    const types = ((await suite.handle().fetchHistory()).events ?? []).map((e) => e.eventType);
-    const idleTimerFired = types.lastIndexOf(EventType.EVENT_TYPE_TIMER_FIRED);
-    expect(idleTimerFired).toBeGreaterThan(0);
-    expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length).toBeGreaterThan(1);
-    // After the idle timer fired: no activity, only the close.
-    expect(types.slice(idleTimerFired).filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toEqual([]);
+    // The parked run closed without an activity: it had nothing left to write.
+    const types = ((await suite.engine.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? []).map((e) => e.eventType);
+    expect(types).toContain(EventType.EVENT_TYPE_TIMER_FIRED);
+    expect(types.at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toEqual([]);
     await suite.chat('which fruit?');
     expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word kiwi');
+  });
+
+  it('when a parked conversation gets a message then it answers it with its context, back on the conversations\' queue', async () => {
+    await suite.chat('remember the word plum');
+    await parked();
+    const response = await suite.chat('which fruit?');
+    expect(response.status).toBe(200);
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word plum');
+    const run = await suite.handle().describe();
+    expect([run.status.name, run.taskQueue]).toEqual(['RUNNING', suite.engine.config.temporal.taskQueue]);
+    // Continued from the parked run, not started again after an idle close: the same conversation run chain.
+    const statuses = (await suite.runs()).map((r) => r.status);
+    expect(statuses.filter((status) => status === 'CONTINUED_AS_NEW')).toHaveLength(2);
+    expect(statuses).not.toContain('COMPLETED');
   });
 });

@@ -24,8 +24,13 @@ import { runAsMain } from '../lib/run-as-main';
 import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
 import { activityInterceptors, workflowSpanSinks } from './tracing';
+import { parkedTaskQueue } from '../workflows/parking';
 import { bundleWorkflows } from './workflow-bundle';
 
+/** Parked runs cached per worker: a parked run's history is a few events, so an evicted one costs little. */
+const parkedCacheSize = 100;
+/** Workflow tasks of parked runs at once: enough for the occasional message, little against a backlog of closes. */
+const parkedTaskSlots = 2;
 
 export interface WorkerHandle {
   /** The port of GET /metrics, /healthz and /readyz (`METRICS_PORT`), unless it is off. */
@@ -70,11 +75,12 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     tracer: tracing.tracer,
     logger,
   });
+  const workflowBundle = await workflowSource(options.workflowBundle, config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await workflowSource(options.workflowBundle, config),
+    workflowBundle,
     activities,
     interceptors: { activity: activityInterceptors(tracing.tracer) },
     sinks: workflowSpanSinks(tracing),
@@ -87,13 +93,27 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
+  // Parked conversations (workflows/parking.ts) wait on a queue of their own, served with a few slots and a small
+  // cache (a parked run replays in a moment): after downtime their idle closes drain beside live work, not before it.
+  const parked = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: parkedTaskQueue(config.temporal.taskQueue),
+    workflowBundle,
+    sinks: workflowSpanSinks(tracing),
+    dataConverter,
+    shutdownGraceTime: '10 seconds',
+    stickyQueueScheduleToStartTimeout: '3 seconds',
+    maxCachedWorkflows: parkedCacheSize,
+    maxConcurrentWorkflowTaskExecutions: parkedTaskSlots,
+  });
   const telegram = config.telegram.token
     ? [await createTelegramReplyWorker(config.telegram.token, {
         config, connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram,
         activityInterceptors: activityInterceptors(tracing.tracer), logger,
       })]
     : [];
-  const workers = [worker, ...telegram];
+  const workers = [worker, parked, ...telegram];
   const metricsServer =
     config.metrics.port === null
       ? undefined

@@ -5,11 +5,11 @@
  */
 import { metricMeter } from '@temporalio/workflow';
 
-export type ConversationEvent = 'duplicate_ignored' | 'malformed_ignored' | 'continued_as_new' | 'idle_closed';
+export type ConversationEvent = 'duplicate_ignored' | 'malformed_ignored' | 'continued_as_new' | 'parked' | 'idle_closed';
 
 export function conversationMetrics(channel: string) {
   const meter = metricMeter.withTags({ channel });
-  const events = meter.createCounter('aac_conversation_events', undefined, 'Duplicates and malformed signals ignored, runs continued as new, idle closes');
+  const events = meter.createCounter('aac_conversation_events', undefined, 'Duplicates and malformed signals ignored, runs continued as new, runs parked, idle closes');
   const waiting = meter.createHistogram('aac_turn_queued_messages', 'int', undefined, 'Messages still waiting when a turn starts');
   return {
     count: (event: ConversationEvent) => events.add(1, { event }),

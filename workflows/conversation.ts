@@ -11,6 +11,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   setHandler,
@@ -26,6 +27,7 @@ import { deliveryFor } from './delivery';
 import { defaultQuietPeriodMs, OperatorView } from './operator-view';
 import type { ContextTurn, ConversationInput, InboundMessage, Reply, StashedState, TextRef } from './messages';
 import { contextTurns, messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
+import { parkedTaskQueue } from './parking';
 import { encodedBytes } from './payload-budget';
 import { splitForStash } from './stash-parts';
 
@@ -79,6 +81,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     return state.shouldContinueAsNew({ suggested: info.continueAsNewSuggested, historyBytes: info.historySize, nowMs: Date.now() });
   };
   try {
+    if (input.parked) return await waitParked(input.parked);
     if (!input.carried) await restoreContext();
     if (input.carried?.stashed) state.unstash(await loadStash(input.carried.stashed));
     showOperators();
@@ -138,9 +141,43 @@ export async function conversation(input: ConversationInput): Promise<void> {
       // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
       if (await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, until - Date.now()))) return true;
       if (until === idleAt) return false;
-      if (checkpointAt !== undefined) await checkpoint();
+      if (checkpointAt !== undefined) {
+        await checkpoint();
+        // Checkpointed and still quiet: wait on the parked queue (runs recorded before waited here).
+        if (checkpointAt === undefined && !state.hasWork() && patched('park-quiet-runs')) await park(idleAt);
+      }
       showOperators();
     }
+  }
+
+  /** Continues as new on the parked queue (workflows/parking.ts), to close at `idleAt` unless a message comes. */
+  async function park(idleAt: number): Promise<never> {
+    await condition(allHandlersFinished);
+    view.flush(state);
+    metrics.count('parked');
+    const { taskQueue } = workflowInfo();
+    const { carried: _, ...rest } = input;
+    return makeContinueAsNewFunc<typeof conversation>({ taskQueue: parkedTaskQueue(taskQueue) })({
+      ...rest,
+      carried: state.carry(),
+      parked: { taskQueue, idleAt },
+    });
+  }
+
+  /**
+   * A parked run: waits for work until its idle close. Work (or a run too long) sends it back, as new, to the
+   * conversations' queue with everything that arrived; the idle close has nothing left to write (checkpointed).
+   */
+  async function waitParked({ taskQueue, idleAt }: NonNullable<ConversationInput['parked']>): Promise<void> {
+    const woken = await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, idleAt - Date.now()));
+    await condition(allHandlersFinished);
+    if (!woken) {
+      showOperators('closed');
+      metrics.count('idle_closed');
+      return;
+    }
+    const { parked: _, carried: __, ...rest } = input;
+    await makeContinueAsNewFunc<typeof conversation>({ taskQueue })({ ...rest, carried: state.carry() });
   }
 
   /** Archives the turns left and saves the context to Redis; when the archive is down, again after another quiet period. */

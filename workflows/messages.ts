@@ -158,6 +158,8 @@ export interface ConversationInput {
   channel: Channel;
   settings: ConversationSettings;
   carried?: CarriedState;
+  /** Set on a parked run (workflows/parking.ts): it waits on the parked queue, and returns to `taskQueue`. */
+  parked?: { taskQueue: string; idleAt: number };
 }
 
 export type ConversationStatus = 'waiting' | 'thinking' | 'closing';
