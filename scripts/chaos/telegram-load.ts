@@ -39,7 +39,7 @@ export interface TelegramLoad {
   stop(): void;
 }
 
-/** What the engine appends to a reply while it streams (activities/telegram-replies.ts), as the user sees it. */
+/** What the engine appends to a reply while it streams (channels/telegram/reply-activities.ts), as the user sees it. */
 const previewMarker = ' …';
 /** How often the users look at their chats: the resolution of Telegram latencies. */
 const watchEveryMs = 100;
