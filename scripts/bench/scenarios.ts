@@ -41,7 +41,7 @@ export interface Plan {
   probe: number;
   soak: { conversations: number; everyMs: number; durationMs: number };
   longTurns: number;
-  restart: { conversations: number; idleTimeoutMs: number };
+  restart: { conversations: number; idleTimeoutMs: number; quietPeriodMs: number };
 }
 
 export const fullPlan: Plan = {
@@ -54,7 +54,7 @@ export const fullPlan: Plan = {
   probe: 50,
   soak: { conversations: 200, everyMs: 5_000, durationMs: 10 * 60_000 },
   longTurns: 1_000,
-  restart: { conversations: 2_000, idleTimeoutMs: 60_000 },
+  restart: { conversations: 2_000, idleTimeoutMs: 60_000, quietPeriodMs: 20_000 },
 };
 
 export const quickPlan: Plan = {
@@ -67,7 +67,7 @@ export const quickPlan: Plan = {
   probe: 10,
   soak: { conversations: 20, everyMs: 2_000, durationMs: 8_000 },
   longTurns: 30,
-  restart: { conversations: 50, idleTimeoutMs: 5_000 },
+  restart: { conversations: 50, idleTimeoutMs: 5_000, quietPeriodMs: 2_000 },
 };
 
 export const scenarioNames = ['model', 'single', 'sweep', 'open', 'soak', 'long', 'restart'] as const;
@@ -166,8 +166,8 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   },
 
   async restart(ctx) {
-    const { conversations, idleTimeoutMs } = ctx.plan.restart;
-    const idle = { CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms` };
+    const { conversations, idleTimeoutMs, quietPeriodMs } = ctx.plan.restart;
+    const idle = { CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms`, CONVERSATION_QUIET_PERIOD: `${quietPeriodMs}ms` };
     const runId = `${ctx.runId}-restart`;
     const target = engineTarget(ctx.world.api, ctx.world.authorization());
     await ctx.world.stopStack();
@@ -176,6 +176,9 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
       ctx.log(`[bench] restart: opening ${conversations} conversations that close after ${idleTimeoutMs / 1000} s idle`);
       const opened = await openConversations(target, { runId, conversations, concurrency: ctx.plan.openConcurrency });
       if (opened.errors.length > 0) throw new Error(`opening conversations failed: ${opened.errors[0]}`);
+      // As in life, the stack goes down a while after the last message: the quiet conversations have parked.
+      ctx.log(`[bench] restart: ${(quietPeriodMs * 1.5) / 1000} s quiet before the stack goes down`);
+      await sleep(quietPeriodMs * 1.5);
       await ctx.world.stopStack();
       ctx.log(`[bench] restart: stack down for ${(idleTimeoutMs * 1.5) / 1000} s, so every idle timer expires meanwhile`);
       await sleep(idleTimeoutMs * 1.5);
