@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // graphql ships CommonJS (main) and ESM (module); Node loads the CommonJS one for every package, so tests' own imports must too: one instance of its classes.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['test/**/*.test.ts'],
     // Temporal dev server + MinIO started once for all suites; Redis must be running.

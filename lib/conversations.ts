@@ -89,10 +89,16 @@ export class Conversations {
   /**
    * Sends one message and, with `wait`, waits (bounded) for its reply. A messageId answered before returns that
    * reply at once, without a second turn.
-   * @throws InvalidInputError, LimitExceededError (rate limits), QueueFullError (nothing was sent in these cases).
+   * @throws ForbiddenError (not the caller's conversation), InvalidInputError, LimitExceededError (rate limits),
+   * QueueFullError: nothing was sent in these cases.
    */
   async post(caller: Caller, ref: ConversationRef, message: { text: string; messageId: string }, options: { wait: boolean }): Promise<PostResult> {
     const { store, limits, config, logger } = this.deps;
+    // Nobody speaks in another user's conversation (or into a Telegram chat), whatever their role.
+    if (ref.channel === 'telegram' || ref.user !== caller.principal.user) {
+      this.audit(caller, 'role.denied', ref.id, 'denied');
+      throw new ForbiddenError('Messages go to your own conversations only.');
+    }
     this.validate(message);
     const { messageId, text } = message;
     // Read the stream position before anything else: a reply published after it is seen by the wait below,

@@ -877,7 +877,7 @@ async function readParams(req: IncomingMessage, url: URL, raw: Buffer): Promise<
     return { ...params, ...Object.fromEntries(new URLSearchParams(raw.toString('utf8'))) };
   }
   if (type === 'multipart/form-data') {
-    const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+    const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
     for (const [name, value] of form) {
       params[name] = typeof value === 'string' ? value : { file: value.name, size: value.size };
     }
