@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { activeSpanContext } from '../lib/spans';
@@ -13,16 +12,19 @@ import { audit, withAudit } from './audit';
 import { authenticate } from './auth';
 import { closeUnreadBodies } from './close-unread-bodies';
 import type { ApiDeps } from './deps';
+import { graphqlRoutes } from './graphql/routes';
 import { httpMetrics } from './http-metrics';
 import { problem, problemErrorHandler } from './problem';
 import { requestSpan } from './request-span';
 import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chat';
 import { conversationRoutes } from './routes/conversations';
+import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { telegramWebhookRoutes } from './routes/telegram-webhook';
+import { webPageRoutes } from './routes/web-page';
 import { requireJson, validationProblem } from './validation';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
@@ -70,6 +72,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   auditRoutes(deps, app);
   healthRoutes(deps, app);
   metricsRoutes(deps, app);
+  webPageRoutes(deps, app);
+  graphqlRoutes(deps, app);
   if (deps.telegramWebhook) telegramWebhookRoutes(deps.telegramWebhook, app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -79,6 +83,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     // Every documented route is under /api and needs a token; /healthz, /readyz, /metrics and /docs are not documented here.
     security: [{ bearer: [] }],
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  docsRoutes(app);
   return app;
 }

@@ -155,6 +155,10 @@ const schema = z.strictObject({
     rolesClaim: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a claim name or a dotted path such as realm_access.roles').default('roles'),
     /** Allowed difference between the issuer's clock and ours for `exp`, `nbf` and `iat`. */
     clockSkew: duration.prefault('30s'),
+    /** The chat page's client at AUTH_ISSUER (public, code + PKCE, redirect URI `<page origin>/`); unset: no OIDC sign-in. */
+    webClientId: z.string().min(1).optional(),
+    /** Scopes the page asks for: its access token must be one the API accepts (AUTH_AUDIENCE). */
+    webScope: z.string().min(1).default('openid profile'),
   }).prefault({}),
   codec: z.strictObject({
     /**
@@ -262,6 +266,8 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   AUTH_ISSUER: 'auth.issuer',
   AUTH_AUDIENCE: 'auth.audience',
   AUTH_ROLES_CLAIM: 'auth.rolesClaim',
+  WEB_OIDC_CLIENT_ID: 'auth.webClientId',
+  WEB_OIDC_SCOPE: 'auth.webScope',
   LOG_LEVEL: 'logLevel',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
@@ -287,6 +293,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   API_HOST: 'api.host',
   CHAT_WAIT_TIMEOUT: 'api.chatWait',
   CONVERSATION_IDLE_TIMEOUT: 'conversation.idleTimeout',
+  CONVERSATION_QUIET_PERIOD: 'conversation.quietPeriod',
   CONTEXT_TOKEN_BUDGET: 'conversation.contextTokenBudget',
   MAX_TURNS_PER_RUN: 'conversation.maxTurnsPerRun',
   MAX_SIGNALS_PER_RUN: 'conversation.maxSignalsPerRun',
