@@ -24,6 +24,7 @@ import { TextStore } from '../lib/text-store';
 import { startTracing } from '../lib/tracing';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTelegramChannel } from '../channels/telegram/channel';
+import { startWebSocketEdge } from '../channels/web/web-socket-edge';
 import { createApp } from './app';
 import { startCodecServer } from './codec-server';
 import { listen } from './listen';
@@ -137,6 +138,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     ? await beside('Telegram webhook', 'TELEGRAM_WEBHOOK_PORT to a free port', `${config.api.host}:${webhookPort}`,
         startTelegramWebhookServer(telegram.webhook, { host: config.api.host, port: webhookPort, ...(tls ? { tls } : {}) }, logger))
     : undefined;
+  const webSockets = startWebSocketEdge(server, { config, verify, conversations, audit: auditLog, redis, logger });
 
   return {
     port,
@@ -148,6 +150,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
       await webhookServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      webSockets.close(); // its sockets' sessions are kept in Redis, for their clients to recover elsewhere
       // Requests in flight (a chat waiting for its reply) get a moment to finish; open SSE streams never would.
       const drained = await Promise.race([closed.then(() => true), sleep(shutdownGraceMs).then(() => false)]);
       if (!drained) server.closeAllConnections();
