@@ -5,11 +5,10 @@
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isGrpcServiceError } from '@temporalio/client';
 import { DecryptionError } from '../lib/encryption';
-import { ForbiddenError, InvalidInputError, LimitExceededError, NotFoundError, OverloadedError, QueueFullError, UnavailableError } from '../lib/errors';
+import { ForbiddenError, InvalidInputError, LimitExceededError, NotFoundError, OverloadedError, QueueFullError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { isRedisUnavailable } from '../lib/redis';
+import { isStuckWorkflowTask, unavailableDependency } from '../lib/unavailable';
 
 const titles: Record<number, string> = {
   400: 'Bad Request',
@@ -52,8 +51,7 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
         c,
         429,
         error.retryAfterSeconds,
-        'This conversation already has as many messages waiting for a reply as it may hold; this one was not accepted. ' +
-          `Send it again (with the same messageId) in ${error.retryAfterSeconds} s.`,
+        error.detail,
       );
     }
     if (error instanceof LimitExceededError) return retryLater(c, 429, error.retryAfterSeconds, error.message);
@@ -80,26 +78,4 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
 function retryLater(c: Context, status: ContentfulStatusCode, seconds: number, detail: string): Response {
   c.header('retry-after', String(seconds));
   return problem(c, status, detail);
-}
-
-/** The Temporal gRPC error behind an error: itself, or its cause (the client wraps some calls' errors). */
-function grpcErrorOf(error: Error) {
-  if (isGrpcServiceError(error.cause)) return error.cause;
-  return isGrpcServiceError(error) ? error : undefined;
-}
-
-/** A query the server refused because the conversation's workflow task keeps failing (FAILED_PRECONDITION). */
-export function isStuckWorkflowTask(error: Error): boolean {
-  const grpc = grpcErrorOf(error);
-  return grpc?.code === 9 && /workflow task in failed state/i.test(grpc.details ?? grpc.message);
-}
-
-/** Which dependency an error says is down, if any. */
-export function unavailableDependency(error: Error): string | undefined {
-  if (error instanceof UnavailableError) return error.dependency;
-  if (isRedisUnavailable(error)) return 'redis';
-  // UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): the Temporal frontend did not answer in time.
-  const grpc = grpcErrorOf(error);
-  if (grpc && [4, 14].includes(grpc.code)) return 'Temporal';
-  return undefined;
 }

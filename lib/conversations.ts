@@ -43,8 +43,11 @@ export type { ConversationSummary } from './conversation-list';
 
 export type ConversationRunState = 'running' | 'closed' | 'unknown';
 
-/** A conversation's open event stream: batches of events; close() when done with it before it ends. */
-export type EventFeed = AsyncGenerator<StoredEvent[]> & { close(): Promise<void> };
+/**
+ * A conversation's open event stream: batches of events after `after` (the event id it started after, also when
+ * opened "from now": where a follower resumes if it gets no event before it drops); close() when done with it.
+ */
+export type EventFeed = AsyncGenerator<StoredEvent[]> & { after: string; close(): Promise<void> };
 
 export type PostResult = { status: 'answered'; reply: Reply } | { status: 'queued'; after: string };
 
@@ -191,7 +194,8 @@ export class Conversations {
     const { store, limits, config } = this.deps;
     const { user } = caller.principal;
     await this.require(ref);
-    let cursor = options.after ?? (await store.lastEventId(ref.id));
+    const after = options.after ?? (await store.lastEventId(ref.id));
+    let cursor = after;
     const lease = randomUUID();
     if (!(await limits.streams.hold(user, lease))) {
       throw new LimitExceededError(`You already have ${config.limits.streamsPerUser} event streams open, the most allowed; close one first.`, 10);
@@ -221,7 +225,7 @@ export class Conversations {
         await close();
       }
     }
-    return Object.assign(batches(), { close });
+    return Object.assign(batches(), { after, close });
   }
 
   /**

@@ -40,6 +40,14 @@ export class QueueFullError extends Error {
   constructor(readonly conversationId: string, readonly retryAfterSeconds: number) {
     super(`conversation ${conversationId} has too many messages waiting for a reply`);
   }
+
+  /** What the sender is told, whichever edge it came in by. */
+  get detail(): string {
+    return (
+      'This conversation already has as many messages waiting for a reply as it may hold; this one was not accepted. ' +
+      `Send it again (with the same messageId) in ${this.retryAfterSeconds} s.`
+    );
+  }
 }
 
 /** A user went over one of their limits (messages per minute, open streams): nothing was taken; retry later. */

@@ -7,7 +7,7 @@
 import { GraphQLError } from 'graphql';
 import { ForbiddenError, InvalidInputError, LimitExceededError, NotFoundError, OverloadedError, QueueFullError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { isStuckWorkflowTask, unavailableDependency } from '../problem';
+import { isStuckWorkflowTask, unavailableDependency } from '../../lib/unavailable';
 
 interface Known {
   code: string;
@@ -39,8 +39,7 @@ function knownError(error: Error, logger: Logger): Known | undefined {
   if (error instanceof ForbiddenError) return { code: 'FORBIDDEN', message: error.message };
   if (error instanceof InvalidInputError) return { code: 'BAD_USER_INPUT', message: error.message, field: error.field };
   if (error instanceof QueueFullError) {
-    const message = 'This conversation already has as many messages waiting for a reply as it may hold; this one was not accepted. Send it again (with the same messageId) later.';
-    return { code: 'QUEUE_FULL', message, retryAfter: error.retryAfterSeconds };
+    return { code: 'QUEUE_FULL', message: error.detail, retryAfter: error.retryAfterSeconds };
   }
   if (error instanceof LimitExceededError) return { code: 'RATE_LIMITED', message: error.message, retryAfter: error.retryAfterSeconds };
   if (error instanceof OverloadedError) return { code: 'UNAVAILABLE', message: error.message, retryAfter: 5 };

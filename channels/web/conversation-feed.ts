@@ -89,6 +89,10 @@ export class ConversationFeed {
       const reader = await this.deps.conversations.events(this.caller, this.ref, { after: from });
       if (generation !== this.generation) return void (await reader.close());
       this.reader = reader;
+      // Opened "from now": now has an event id, where its followers resume if they drop before any event comes.
+      this.coveredFrom ??= reader.after;
+      this.newest ??= reader.after;
+      for (const [follower, cursor] of this.followers) if (cursor === undefined) this.followers.set(follower, reader.after);
       void this.pump(reader, generation);
     } catch (error) {
       if (generation !== this.generation) return;

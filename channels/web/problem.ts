@@ -1,6 +1,6 @@
 /**
- * The errors a socket can meet, as the problem+json bodies HTTP answers with (api/problem.ts, whose test for an
- * unavailable dependency this shares): acks carry them as `problem`, `error` events and `connect_error` as their
+ * The errors a socket can meet, as the problem+json bodies HTTP answers with (api/problem.ts; lib/unavailable.ts
+ * tells both when a dependency is down): acks carry them as `problem`, `error` events and `connect_error` as their
  * data. A limit's Retry-After becomes `retryAfter`.
  */
 import { AuthenticationError } from '../../lib/auth';
@@ -13,7 +13,7 @@ import {
   QueueFullError,
 } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { unavailableDependency } from '../../api/problem';
+import { unavailableDependency } from '../../lib/unavailable';
 import type { Problem } from './protocol';
 
 const titles: Record<number, string> = {
@@ -40,12 +40,7 @@ export function problemOf(error: unknown): Problem {
   if (error instanceof NotFoundError) return problem(404, error.message);
   if (error instanceof ForbiddenError) return problem(403, error.message);
   if (error instanceof QueueFullError) {
-    return problem(
-      429,
-      'This conversation already has as many messages waiting for a reply as it may hold; this one was not accepted. ' +
-        `Send it again (with the same messageId) in ${error.retryAfterSeconds} s.`,
-      { retryAfter: error.retryAfterSeconds },
-    );
+    return problem(429, error.detail, { retryAfter: error.retryAfterSeconds });
   }
   if (error instanceof LimitExceededError) return problem(429, error.message, { retryAfter: error.retryAfterSeconds });
   if (error instanceof OverloadedError) return problem(503, error.message, { retryAfter: unavailableRetrySeconds });
