@@ -42,14 +42,18 @@ describe('conversations in the Temporal UI', () => {
     }
     expect(listWorkflowIds(`ChatUser = "${user}" AND ChatTurns > 2`)).toEqual([]);
 
-    const handle = engine.temporal.workflow.getHandle(workflowId);
-    expect(await (await handle.describe()).staticSummary()).toBe(`API conversation "ops" with ${user}`);
-    const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    // The run the edge started carries the summary (a run continued as new, e.g. parked once quiet, has none).
+    const firstRunId = (await engine.temporal.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? '';
+    const first = engine.temporal.workflow.getHandle(workflowId, firstRunId);
+    expect(await (await first.describe()).staticSummary()).toBe(`API conversation "ops" with ${user}`);
+    // The current run's details, whichever run it is.
+    const metadata = await engine.temporal.workflow.getHandle(workflowId).query<{ currentDetails: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain('**Turns** 2');
     expect(metadata.currentDetails).toContain('**Last reply** via dev/echo');
 
     const { temporalCliPath, temporalAddress } = testServices();
-    const history = execFileSync(temporalCliPath, ['workflow', 'show', '--address', temporalAddress, '-w', workflowId, '-o', 'json']);
+    const showFirst = ['workflow', 'show', '--address', temporalAddress, '-w', workflowId, '-r', firstRunId, '-o', 'json'];
+    const history = execFileSync(temporalCliPath, showFirst);
     const summaries = (JSON.parse(history.toString()).events as { userMetadata?: { summary?: { data: string } } }[])
       .flatMap((e) => (e.userMetadata?.summary ? [JSON.parse(Buffer.from(e.userMetadata.summary.data, 'base64').toString())] : []));
     expect(summaries).toEqual(expect.arrayContaining(['reply to 1 message']));

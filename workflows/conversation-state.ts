@@ -85,6 +85,9 @@ export class ConversationState {
     this.counters = { ...zeroCounters, ...carried?.counters };
     this.seenIds = carried?.seenMessageIds ?? [];
     this.seen = new Set(this.seenIds);
+    // A continued run knows who answered last from its window (only operators read it: no command depends on it).
+    const newest = this.window.at(-1)?.reply;
+    if (newest) this.lastModel = `${newest.provider}/${newest.model}`;
   }
 
   /** Queues a message unless its id was seen before (a redelivery) or it is not a message at all. */

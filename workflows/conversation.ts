@@ -169,6 +169,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
    * conversations' queue with everything that arrived; the idle close has nothing left to write (checkpointed).
    */
   async function waitParked({ taskQueue, idleAt }: NonNullable<ConversationInput['parked']>): Promise<void> {
+    showOperators();
     const woken = await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, idleAt - Date.now()));
     await condition(allHandlersFinished);
     if (!woken) {
