@@ -10,24 +10,18 @@ import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
-import type { Download, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webConfigOf, contentSecurityPolicy, webPageRoutes } from '../api/routes/web-page';
-import type { Role } from '../lib/auth';
 import { loadConfig } from '../lib/config';
 import { freePort } from '../lib/free-ports';
 import { buildWebPage, type BuiltFile } from '../scripts/build-web-page';
 import { ensureChromium, launchChromium, type ChromiumSession } from './support/chromium';
 import { startEngine, type Engine } from './support/engine';
 import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { readDownload, signIn, watchProblems } from './support/web-page';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-async function readDownload(download: Download): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * An identity provider people sign in at: oidc-provider with its own login and consent pages, the chat page as a
@@ -188,7 +182,7 @@ describe('the chat page', () => {
   describe('in a browser', { timeout: 120_000 }, () => {
     let browser: ChromiumSession | undefined;
     let page: Page;
-    const problems: string[] = [];
+    let problems: string[] = [];
 
     // On a machine without it, apt-get installs Chromium: that alone can take minutes.
     beforeAll(() => ensureChromium(log), 600_000);
@@ -196,27 +190,18 @@ describe('the chat page', () => {
       browser = await launchChromium({ viewport: { width: 1280, height: 800 }, log });
       page = browser.page;
       page.setDefaultTimeout(20_000);
-      // CSP violations and script errors show up here; a request to another origin would fail and show too.
-      page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-      page.on('pageerror', (error) => problems.push(error.message));
+      problems = watchProblems(page);
     }, 120_000);
     afterAll(async () => {
       await browser?.close();
     });
-
-    /** Signs the tab in as `user`, the way a developer pastes their token. */
-    const signIn = async (tab: Page, user: string, role?: Role) => {
-      const token = (await engine.as(user, role)).authorization!.replace(/^Bearer /, '');
-      await tab.getByLabel('Access token').fill(token);
-      await tab.getByRole('button', { name: 'Sign in with this token' }).click();
-    };
 
     it('when a user signs in with a token and sends a message then the answer streams in and ends as rendered Markdown', async () => {
       // A word every 150 ms: slow enough that the page shows the answer while it is still being written.
       model.setDelayMs(150);
 
       await page.goto(`${engine.api.url}/`);
-      await signIn(page, 'alice');
+      await signIn(page, await engine.as('alice'));
       const composer = page.getByRole('textbox', { name: 'Message' });
       await composer.fill('Show me some Markdown, please.');
       await composer.press('Enter');
@@ -290,7 +275,7 @@ describe('the chat page', () => {
       const second = await browser!.context.newPage();
       try {
         await second.goto(conversationUrl);
-        await signIn(second, 'alice'); // each tab signs in for itself (sessionStorage)
+        await signIn(second, await engine.as('alice')); // each tab signs in for itself (sessionStorage)
         // The history is there, and the tab follows the conversation live.
         await second.locator('ol[data-live="true"]').waitFor();
         const before = await second.locator('li[data-role="assistant"][data-state="final"]').count();
@@ -341,7 +326,7 @@ describe('the chat page', () => {
       // The same user, signed in again as an admin, comes back to the same conversation.
       await page.getByRole('button', { name: /^Account/ }).click();
       await page.getByRole('menuitem', { name: 'Sign out' }).click();
-      await signIn(page, 'alice', 'admin');
+      await signIn(page, await engine.as('alice', 'admin'));
       await list.getByText(title).waitFor();
       await page.getByRole('button', { name: 'Conversation actions' }).click();
       await page.getByRole('menuitem', { name: 'Delete…' }).click();

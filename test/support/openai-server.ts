@@ -1,7 +1,8 @@
 /**
  * A local OpenAI-compatible server for tests: close enough to the real API that the `openai` package cannot tell
  * the difference, plus a script of faults (429, 500, 400, hang, malformed chunk, dropped socket, slow stream)
- * so suites can drive every failure path of the model activities without the internet.
+ * so suites can drive every failure path of the model activities without the internet, and a gate that holds
+ * streams midway until the test lets them go on.
  *
  * @example
  * const server = await startOpenAiServer({ apiKey: 'sk-test' });
@@ -78,7 +79,17 @@ export interface OpenAiServer {
   setFault(fault: Fault | undefined): void;
   setAnswer(answer: AnswerFn): void;
   setDelayMs(delayMs: number): void;
-  /** Forgets requests, counters, script, fault, answer and delay (back to the start options). */
+  /**
+   * Holds every stream, the ones already open included, before its content chunk number `afterChunks` (0: before
+   * the first) until release(): a test acts "mid-stream" at a known point instead of racing a delay. A stream past
+   * that point goes on; one whose client went away while held ends when released.
+   * @example server.hold(5); … // the client has 5 chunks, no more, for as long as the test needs
+   * server.release();
+   */
+  hold(afterChunks: number): void;
+  /** Lets the held streams go on, and new ones through. */
+  release(): void;
+  /** Forgets requests, counters, script, fault, answer, delay and gate (back to the start options). */
   reset(): void;
   /** Stops listening and destroys open connections, hanging ones included. */
   close(): Promise<void>;
@@ -101,6 +112,11 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
   let inFlight = 0;
   let maxConcurrent = 0;
   let sequence = 0;
+  let gate: { afterChunks: number; opened: Promise<void>; open(): void } | undefined;
+  const release = () => {
+    gate?.open();
+    gate = undefined;
+  };
 
   const server = createServer((req, res) => {
     inFlight += 1;
@@ -198,6 +214,8 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     const breakAt = fault.type === 'hang' || fault.type === 'malformed' || fault.type === 'drop' ? (fault.afterChunks ?? 1) : Infinity;
     for (const [index, piece] of pieces.entries()) {
       if (index === breakAt) break;
+      const held = gate;
+      if (held?.afterChunks === index) await held.opened;
       await sleep(pause);
       if (res.destroyed) return; // the client went away (aborted or timed out)
       send(chunk({ content: piece }, null));
@@ -249,7 +267,15 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     setDelayMs: (ms) => {
       delayMs = ms;
     },
+    hold: (afterChunks) => {
+      release();
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gate = { afterChunks, opened, open };
+    },
+    release,
     reset: () => {
+      release();
       requests.length = 0;
       queue = [];
       standing = undefined;
@@ -259,6 +285,7 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        release();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
