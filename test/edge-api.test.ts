@@ -104,7 +104,7 @@ describe('the edge API over REST', () => {
     expect((await engine.get('/api/v1/conversations/forget-me', alice)).status).toBe(404);
     const list = await (await engine.get('/api/v1/conversations', alice)).json();
     expect(list.conversations.map((c: { id: string }) => c.id)).not.toContain(workflowId);
-  });
+  }, 180_000); // waits for Temporal to delete the histories
 });
 
 /** Whatever a key holds, as text. */
