@@ -24,7 +24,8 @@ const maxRuns = 2000;
 
 export async function listConversations(client: Client, user: string, limit: number): Promise<Omit<ConversationSummary, 'title'>[]> {
   const keys = searchAttributeKeys;
-  const query = `${keys.user.name} = ${quoted(user)} AND ${keys.channel.name} IN ('api', 'web')`;
+  // Continued runs (every 25 turns, each park and return) are not conversations of their own: only open and closed ones.
+  const query = `${keys.user.name} = ${quoted(user)} AND ${keys.channel.name} IN ('api', 'web') AND ExecutionStatus != 'ContinuedAsNew'`;
   const newest = new Map<string, Omit<ConversationSummary, 'title'>>();
   let seen = 0;
   for await (const run of client.workflow.list({ query })) {
