@@ -34,6 +34,8 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
   let browser: ChromiumSession | undefined;
   let page: Page;
   let uiUrl: string;
+  /** The run the edge started: it has the summary and the message's signal. */
+  let firstRunId: string;
 
   // On a machine without it, apt-get installs Chromium: that alone can take minutes.
   beforeAll(() => ensureChromium(log), 600_000);
@@ -72,8 +74,10 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
     expect(response.status).toBe(200);
     expect((await response.json()).reply.text).toContain(marker);
     // The list shows what visibility holds: wait for the status the turn ends with, so the screenshot does too.
-    const settled = `WorkflowId = "${workflowId}" AND ChatStatus = "waiting" AND ChatTurns = 1`;
+    // Quiet for the quiet period, the conversation parks (a run continued as new): the open run is the one listed.
+    const settled = `WorkflowId = "${workflowId}" AND ChatStatus = "waiting" AND ChatTurns = 1 AND ExecutionStatus = "Running"`;
     await eventually(async () => (await engine!.temporal.workflow.count(settled)).count === 1, { what: settled });
+    firstRunId = (await engine.temporal.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? '';
 
     browser = await launchChromium({ viewport: { width: 1280, height: 800 }, log });
     page = browser.page;
@@ -91,7 +95,7 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
   it('when an operator filters the list by ChatChannel then the conversation is listed with its search attributes', async () => {
     await page.goto(`${uiUrl}/namespaces/default/workflows`);
     await page.getByTestId('toggle-manual-query').click();
-    await page.getByTestId('manual-search-input').fill('ChatChannel = "api"');
+    await page.getByTestId('manual-search-input').fill('ChatChannel = "api" AND ExecutionStatus = "Running"');
     await page.getByTestId('manual-search-button').click();
     await page.waitForURL(/[?&]query=ChatChannel/);
 
@@ -114,9 +118,7 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
   });
 
   it('when the operator opens the conversation then its summary, details and decoded message text are shown', async () => {
-    await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent('ChatChannel = "api"')}`);
-    await page.getByRole('link', { name: workflowId, exact: true }).click();
-    await page.waitForURL(/\/history$/);
+    await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${firstRunId}/history`);
     await page.getByTestId('workflow-id-heading').filter({ hasText: workflowId }).waitFor();
 
     // Summary and current details are markdown, each rendered in its own frame: the summary's, then the current
