@@ -58,7 +58,7 @@ export function startWebSocketEdge(server: HttpServer, deps: WebSocketEdgeDeps):
     maxHttpBufferSize: config.api.maxTextChars * 6 + 4096,
     // Middlewares run on a recovered connection too: its token may have expired while it was away.
     connectionStateRecovery: { maxDisconnectionDuration: recoveryWindowMs, skipMiddlewares: false },
-    adapter: createAdapter(redis, {
+    adapter: createAdapter(handledClient(redis), {
       streamName: prefix,
       channelPrefix: prefix,
       sessionKeyPrefix: `${prefix}:session:`,
@@ -75,4 +75,24 @@ export function startWebSocketEdge(server: HttpServer, deps: WebSocketEdgeDeps):
       feeds.close();
     },
   };
+}
+
+/**
+ * The adapter leaves some of its commands' promises unawaited (heartbeats, sessions saved at a disconnect): while
+ * Redis is away, or after the API closed its client, each would be an unhandled rejection. Every promise a command
+ * returns gets a handler here; a caller that awaits it still sees the error. Its copies (duplicate()) likewise.
+ */
+function handledClient<T extends object>(client: T): T {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (result instanceof Promise) result.catch(() => undefined);
+        else if (property === 'duplicate' && typeof result === 'object' && result !== null) return handledClient(result);
+        return result;
+      };
+    },
+  });
 }
