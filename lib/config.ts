@@ -118,6 +118,13 @@ const schema = z.strictObject({
      * often; once it has been quiet this long, its archive and Redis context are brought up to date (a checkpoint).
      */
     quietPeriod: duration.prefault('1m'),
+    /**
+     * Quiet this long (at least the quiet period), a checkpointed conversation parks (workflows/parking.ts): its
+     * idle close then waits on the parked queue, never in front of live work. Parking costs the server about what a
+     * new conversation's start does, so pauses shorter than this never pay it; at or above the idle timeout,
+     * conversations never park.
+     */
+    parkAfter: duration.prefault('10m'),
     /** Messages a conversation may have waiting for their reply; the edges refuse more (HTTP 429). */
     maxQueuedMessages: count.default(100),
     /** Bytes of text (UTF-8) those waiting messages may hold together. */
@@ -294,6 +301,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   CHAT_WAIT_TIMEOUT: 'api.chatWait',
   CONVERSATION_IDLE_TIMEOUT: 'conversation.idleTimeout',
   CONVERSATION_QUIET_PERIOD: 'conversation.quietPeriod',
+  CONVERSATION_PARK_AFTER: 'conversation.parkAfter',
   CONTEXT_TOKEN_BUDGET: 'conversation.contextTokenBudget',
   MAX_TURNS_PER_RUN: 'conversation.maxTurnsPerRun',
   MAX_SIGNALS_PER_RUN: 'conversation.maxSignalsPerRun',
@@ -461,6 +469,7 @@ export function conversationSettings(config: AppConfig): ConversationSettings {
     dedupeWindow: c.dedupeWindow,
     archiveEveryTurns: c.archiveEveryTurns,
     quietPeriodMs: c.quietPeriod,
+    parkAfterMs: c.parkAfter,
   };
 }
 

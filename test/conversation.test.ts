@@ -231,7 +231,7 @@ describe('idle close and restore', () => {
 });
 
 describe('quiet checkpoint and parking', () => {
-  const suite = conversationSuite('parked', { idle_timeout: '8s', quiet_period: '1s' }, { archive: 'directory' });
+  const suite = conversationSuite('parked', { idle_timeout: '8s', quiet_period: '1s', park_after: '1s' }, { archive: 'directory' });
   const { EventType } = proto.temporal.api.enums.v1;
   const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
   const parkedQueue = () => `${suite.engine.config.temporal.taskQueue}-parked`;
@@ -270,5 +270,21 @@ describe('quiet checkpoint and parking', () => {
     const statuses = (await suite.runs()).map((r) => r.status);
     expect(statuses.filter((status) => status === 'CONTINUED_AS_NEW')).toHaveLength(2);
     expect(statuses).not.toContain('COMPLETED');
+  });
+});
+
+describe('parking after a longer pause than the checkpoint', () => {
+  const suite = conversationSuite('park-later', { idle_timeout: '60s', quiet_period: '1s', park_after: '6s' });
+  const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
+
+  it('when a conversation has been quiet for the quiet period but not park_after then it is checkpointed and stays on the conversations\' queue, and parks later', async () => {
+    await suite.chat('remember the word fig');
+    await eventually(async () => (await suite.engine.redis.exists(contextKey())) === 1 || undefined, { what: 'a checkpoint' });
+    expect((await suite.handle().describe()).taskQueue).toBe(suite.engine.config.temporal.taskQueue);
+    await eventually(async () => (await suite.handle().describe()).taskQueue === `${suite.engine.config.temporal.taskQueue}-parked` || undefined, {
+      what: 'a parked run',
+    });
+    await suite.chat('which fruit?');
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word fig');
   });
 });

@@ -27,10 +27,12 @@ import { activityInterceptors, workflowSpanSinks } from './tracing';
 import { parkedTaskQueue } from '../workflows/parking';
 import { bundleWorkflows } from './workflow-bundle';
 
-/** Parked runs cached per worker: a parked run's history is a few events, so an evicted one costs little. */
-const parkedCacheSize = 100;
-/** Workflow tasks of parked runs at once: enough for the occasional message, little against a backlog of closes. */
-const parkedTaskSlots = 2;
+/**
+ * Workflow tasks of parked runs at once. A parked run has two workflow tasks in its life (park, then wake or close),
+ * each a round trip to a server that may be busy: a few in flight keep up with a burst of parking and drain a backlog
+ * of idle closes after downtime in seconds (2,000 in ~20 s here), small next to the conversations' worker.
+ */
+const parkedTaskSlots = 8;
 
 export interface WorkerHandle {
   /** The port of GET /metrics, /healthz and /readyz (`METRICS_PORT`), unless it is off. */
@@ -93,8 +95,9 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
-  // Parked conversations (workflows/parking.ts) wait on a queue of their own, served with a few slots and a small
-  // cache (a parked run replays in a moment): after downtime their idle closes drain beside live work, not before it.
+  // Parked conversations (workflows/parking.ts) wait on a queue of their own, served with a few slots and no cache: a
+  // parked run's history is a few events, so its second task replays it in a moment, and without a cache no poller
+  // waits on a sticky queue. After downtime their idle closes drain beside live work, not before it.
   const parked = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -103,8 +106,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     sinks: workflowSpanSinks(tracing),
     dataConverter,
     shutdownGraceTime: '10 seconds',
-    stickyQueueScheduleToStartTimeout: '3 seconds',
-    maxCachedWorkflows: parkedCacheSize,
+    maxCachedWorkflows: 0,
     maxConcurrentWorkflowTaskExecutions: parkedTaskSlots,
   });
   const telegram = config.telegram.token

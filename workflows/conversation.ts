@@ -134,17 +134,24 @@ export async function conversation(input: ConversationInput): Promise<void> {
    * search attributes the operator view owes, or else those attributes when they fall due.
    */
   async function waitForWork(): Promise<boolean> {
-    const idleAt = Date.now() + settings.idleTimeoutMs;
+    const quietSince = Date.now();
+    const idleAt = quietSince + settings.idleTimeoutMs;
+    /** When this quiet, checkpointed run parks; undefined until it is checkpointed. */
+    let parkAt: number | undefined;
     for (;;) {
-      const wakeAt = checkpointAt ?? view.refreshDueAt(state);
+      const wakeAt = checkpointAt ?? parkAt ?? view.refreshDueAt(state);
       const until = wakeAt !== undefined && wakeAt < idleAt ? wakeAt : idleAt;
       // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
       if (await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, until - Date.now()))) return true;
       if (until === idleAt) return false;
+      if (until === parkAt) await park(idleAt);
       if (checkpointAt !== undefined) {
         await checkpoint();
-        // Checkpointed and still quiet: wait on the parked queue (runs recorded before waited here).
-        if (checkpointAt === undefined && !state.hasWork() && patched('park-quiet-runs')) await park(idleAt);
+        // Checkpointed and still quiet: park once quiet for parkAfterMs (runs recorded before waited here).
+        if (checkpointAt === undefined && !state.hasWork() && patched('park-quiet-runs')) {
+          parkAt = quietSince + (settings.parkAfterMs ?? 0);
+          if (parkAt <= Date.now()) await park(idleAt);
+        }
       }
       showOperators();
     }

@@ -111,6 +111,8 @@ export interface ConversationSettings {
    * so its idle close has nothing left to write. Absent in runs started before: one minute.
    */
   quietPeriodMs?: number;
+  /** Quiet this long, a checkpointed run parks (workflows/parking.ts). Absent in runs started before: at once. */
+  parkAfterMs?: number;
 }
 
 /** What a conversation remembers between runs: restored from Redis (or the archive) after an idle close. */
