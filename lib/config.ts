@@ -121,10 +121,10 @@ const schema = z.strictObject({
     /**
      * Quiet this long (at least the quiet period), a checkpointed conversation parks (workflows/parking.ts): its
      * idle close then waits on the parked queue, never in front of live work. Parking costs the server about what a
-     * new conversation's start does, so pauses shorter than this never pay it; at or above the idle timeout,
-     * conversations never park.
+     * new conversation's start does: on a server without room for it, the parked queue falls behind and a message
+     * to a conversation parking meanwhile waits for it (README *Performance*). Off (never) by default.
      */
-    parkAfter: duration.prefault('10m'),
+    parkAfter: z.preprocess((value) => (value === 'off' ? null : value), duration.nullable().default(null)),
     /** Messages a conversation may have waiting for their reply; the edges refuse more (HTTP 429). */
     maxQueuedMessages: count.default(100),
     /** Bytes of text (UTF-8) those waiting messages may hold together. */
@@ -469,7 +469,8 @@ export function conversationSettings(config: AppConfig): ConversationSettings {
     dedupeWindow: c.dedupeWindow,
     archiveEveryTurns: c.archiveEveryTurns,
     quietPeriodMs: c.quietPeriod,
-    parkAfterMs: c.parkAfter,
+    // Parking at the idle timeout is never parking (absent, a run parks at its checkpoint, as runs recorded before).
+    parkAfterMs: c.parkAfter ?? c.idleTimeout,
   };
 }
 

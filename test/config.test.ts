@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, secretsOf } from '../lib/config';
+import { conversationSettings, loadConfig, secretsOf } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 
 function files(app: string, model: string) {
@@ -25,6 +25,14 @@ describe('configuration', () => {
     expect(config.conversation.idleTimeout).toBe(30 * 60_000);
     expect(config.archiveDir).toBe(join(dir, 'data', 'archive'));
     expect(Object.isFrozen(config.api)).toBe(true);
+  });
+
+  it('when parking is off (the default) then conversations park at their idle timeout, that is never; when set, after it', () => {
+    const { dir, ...env } = files('', '');
+    expect(conversationSettings(loadConfig(env, dir)).parkAfterMs).toBe(30 * 60_000);
+    expect(conversationSettings(loadConfig({ ...env, CONVERSATION_PARK_AFTER: 'off' }, dir)).parkAfterMs).toBe(30 * 60_000);
+    expect(conversationSettings(loadConfig({ ...env, CONVERSATION_PARK_AFTER: '10m' }, dir)).parkAfterMs).toBe(10 * 60_000);
+    expect(() => loadConfig({ ...env, CONVERSATION_PARK_AFTER: 'soon' }, dir)).toThrow(/CONVERSATION_PARK_AFTER/);
   });
 
   it('when a provider references an unset variable then it is skipped and named', () => {
