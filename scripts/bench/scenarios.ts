@@ -39,6 +39,8 @@ export interface Plan {
   open: number[];
   openConcurrency: number;
   probe: number;
+  /** New conversations (3 messages each) asked before and after the restart: a few users, as a journey would be. */
+  restartProbe: number;
   soak: { conversations: number; everyMs: number; durationMs: number };
   longTurns: number;
   restart: { conversations: number; idleTimeoutMs: number; quietPeriodMs: number };
@@ -52,9 +54,11 @@ export const fullPlan: Plan = {
   open: [2_000, 10_000],
   openConcurrency: 100,
   probe: 50,
+  restartProbe: 10,
   soak: { conversations: 200, everyMs: 5_000, durationMs: 10 * 60_000 },
   longTurns: 1_000,
-  restart: { conversations: 2_000, idleTimeoutMs: 60_000, quietPeriodMs: 20_000 },
+  // Idle long enough that none closes before the stack goes down (opening 2,000 takes a few minutes here).
+  restart: { conversations: 2_000, idleTimeoutMs: 10 * 60_000, quietPeriodMs: 20_000 },
 };
 
 export const quickPlan: Plan = {
@@ -65,9 +69,10 @@ export const quickPlan: Plan = {
   open: [100],
   openConcurrency: 50,
   probe: 10,
+  restartProbe: 5,
   soak: { conversations: 20, everyMs: 2_000, durationMs: 8_000 },
   longTurns: 30,
-  restart: { conversations: 50, idleTimeoutMs: 5_000, quietPeriodMs: 2_000 },
+  restart: { conversations: 50, idleTimeoutMs: 10_000, quietPeriodMs: 2_000 },
 };
 
 export const scenarioNames = ['model', 'single', 'sweep', 'open', 'soak', 'long', 'restart'] as const;
@@ -136,7 +141,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
       opened += total;
       // The opened conversations stay live (idle) while a few of them are asked again.
       await measure(ctx, target, `probe-${opened}`, `${ctx.plan.probe} of ${opened} live idle conversations answer again`, ctx.plan.probe, (p) =>
-        probe(target, runId, ctx.plan.probe, total, p),
+        probe(target, spread(runId, ctx.plan.probe, total), p),
       );
     }
   },
@@ -167,25 +172,39 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
 
   async restart(ctx) {
     const { conversations, idleTimeoutMs, quietPeriodMs } = ctx.plan.restart;
-    const idle = { CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms`, CONVERSATION_QUIET_PERIOD: `${quietPeriodMs}ms` };
+    const idle = {
+      CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms`,
+      CONVERSATION_QUIET_PERIOD: `${quietPeriodMs}ms`,
+      CONVERSATION_PARK_AFTER: `${quietPeriodMs}ms`,
+    };
     const runId = `${ctx.runId}-restart`;
     const target = engineTarget(ctx.world.api, ctx.world.authorization());
     await ctx.world.stopStack();
     await ctx.world.startStack(idle);
     try {
       ctx.log(`[bench] restart: opening ${conversations} conversations that close after ${idleTimeoutMs / 1000} s idle`);
+      const openedAt = performance.now();
       const opened = await openConversations(target, { runId, conversations, concurrency: ctx.plan.openConcurrency });
       if (opened.errors.length > 0) throw new Error(`opening conversations failed: ${opened.errors[0]}`);
+      // The same new conversations with no backlog: what the box gives them anyway.
+      await newConversations(ctx, target, 'restart-reference', `the same new messages before the downtime, no backlog`, `${runId}-before`);
       // As in life, the stack goes down a while after the last message: the quiet conversations have parked.
       ctx.log(`[bench] restart: ${(quietPeriodMs * 1.5) / 1000} s quiet before the stack goes down`);
       await sleep(quietPeriodMs * 1.5);
       await ctx.world.stopStack();
-      ctx.log(`[bench] restart: stack down for ${(idleTimeoutMs * 1.5) / 1000} s, so every idle timer expires meanwhile`);
-      await sleep(idleTimeoutMs * 1.5);
+      // Down until the last idle timer has expired (and a quiet period more), so every close is due at the restart.
+      const downMs = Math.max(0, openedAt + idleTimeoutMs + quietPeriodMs - performance.now()) + quietPeriodMs;
+      ctx.log(`[bench] restart: stack down for ${Math.round(downMs / 1000)} s, so every idle timer expires meanwhile`);
+      await sleep(downMs);
       await ctx.world.startStack(idle);
-      await measure(ctx, target, 'restart', `new messages right after a restart, while ${conversations} idle closes drain`, ctx.plan.probe, (p) =>
-        closedLoop(target, { runId: `${runId}-after`, conversations: ctx.plan.probe, messages: 3 }, p),
-      );
+      // New conversations and parked ones coming back, at once: the latter's messages queue with the closes.
+      await Promise.all([
+        newConversations(ctx, target, 'restart', `new conversations right after a restart, while ${conversations} idle closes drain`, `${runId}-after`),
+        // The last opened: parked when the stack went down, their idle closes among the backlog.
+        measure(ctx, target, 'restart-returning', `${ctx.plan.restartProbe} parked conversations write again meanwhile`, ctx.plan.restartProbe, (p) =>
+          probe(target, newest(runId, ctx.plan.restartProbe, conversations), p),
+        ),
+      ]);
     } finally {
       await ctx.world.stopStack();
       await ctx.world.startStack();
@@ -193,14 +212,38 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   },
 };
 
-/** Sends one more message to `count` conversations spread over the `total` opened under `runId`. */
-async function probe(target: Target, runId: string, count: number, total: number, progress: Progress): Promise<LoadResult> {
+/** `restartProbe` new conversations of 3 messages each; their first messages (starting a workflow) apart from the rest. */
+async function newConversations(ctx: BenchContext, target: Target, scenario: string, description: string, runId: string): Promise<void> {
+  const conversations = ctx.plan.restartProbe;
+  let first: number[] = [];
+  let later: number[] = [];
+  const result = await measure(ctx, target, scenario, description, conversations, async (p) => {
+    const outcome = await closedLoop(target, { runId, conversations, messages: 3 }, p);
+    first = outcome.turns.filter((t) => t.index === 0).map((t) => t.latencyMs);
+    later = outcome.turns.filter((t) => t.index > 0).map((t) => t.latencyMs);
+    return outcome;
+  });
+  const p99 = (latencies: number[]) => Math.round(latencyStats(latencies).p99 ?? NaN);
+  result.extra = { 'first messages p99 ms': p99(first), 'later messages p99 ms': p99(later) };
+}
+
+/** `count` of the `total` conversations opened under `runId`, spread over all of them. */
+function spread(runId: string, count: number, total: number): string[] {
+  const step = Math.max(1, Math.floor(total / count));
+  return Array.from({ length: count }, (_, n) => `${runId}-c${n * step}`);
+}
+
+/** The last `count` of the `total` conversations opened under `runId`. */
+function newest(runId: string, count: number, total: number): string[] {
+  return Array.from({ length: Math.min(count, total) }, (_, n) => `${runId}-c${total - 1 - n}`);
+}
+
+/** Sends one more message to each of `ids`, all at once. */
+async function probe(target: Target, ids: string[], progress: Progress): Promise<LoadResult> {
   const started = performance.now();
   const result: LoadResult = { turns: [], errors: [], wallMs: 0 };
-  const step = Math.max(1, Math.floor(total / count));
   await Promise.all(
-    Array.from({ length: count }, async (_, n) => {
-      const id = `${runId}-c${n * step}`;
+    ids.map(async (id) => {
       const at = performance.now() - started;
       try {
         result.turns.push({ ...(await target.turn(id, `${id}-probe`, 'Still there?', false)), at, index: 1 });
