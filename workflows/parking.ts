@@ -1,9 +1,9 @@
 /**
- * Parking: a conversation quiet since its checkpoint (archive and Redis context up to date) continues as new on a
- * task queue of its own, the parked queue, where it only waits for its next message or its idle close. So the
- * conversations' queue carries only live work: after downtime, the thousands of idle closes that came due wait in
- * the parked queue's line, not in front of new messages, and a worker caches parked runs apart from busy ones.
- * A parked run that gets a message (or a reset) continues as new back on the conversations' queue at once.
+ * Parking (when `park_after` is set): a conversation quiet that long since its checkpoint (archive and Redis context
+ * up to date) continues as new on a task queue of its own, the parked queue, where it only waits for its next message
+ * or its idle close. So the conversations' queue carries only live work: after downtime, the thousands of idle closes
+ * that came due wait in the parked queue's line, not in front of new messages, and parked runs leave the main
+ * worker's cache. A parked run that gets a message (or a reset) continues as new back on the conversations' queue.
  */
 
 /** Where a parked run waits, beside the conversations' queue `conversationsTaskQueue`. */
