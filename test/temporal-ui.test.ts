@@ -74,7 +74,7 @@ describe('conversations in the Temporal UI, in a browser', { timeout: 60_000 }, 
     expect(response.status).toBe(200);
     expect((await response.json()).reply.text).toContain(marker);
     // The list shows what visibility holds: wait for the status the turn ends with, so the screenshot does too.
-    // Quiet for the quiet period, the conversation parks (a run continued as new): the open run is the one listed.
+    // A conversation's continued runs (every 25 turns, or when it parks with park_after set) are listed too: the open one.
     const settled = `WorkflowId = "${workflowId}" AND ChatStatus = "waiting" AND ChatTurns = 1 AND ExecutionStatus = "Running"`;
     await eventually(async () => (await engine!.temporal.workflow.count(settled)).count === 1, { what: settled });
     firstRunId = (await engine.temporal.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? '';
