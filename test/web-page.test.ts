@@ -340,8 +340,11 @@ describe('the chat page', () => {
     it('when the page is used at phone width in dark mode then the list is a drawer and the colours are dark', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.emulateMedia({ colorScheme: 'dark' });
+      // The page lays itself out again once it has seen the new width: the drawer's button appears then.
+      const drawerButton = page.getByRole('button', { name: 'Conversations' });
+      await drawerButton.waitFor();
       expect(await page.getByRole('navigation', { name: 'Conversations' }).isVisible()).toBe(false);
-      await page.getByRole('button', { name: 'Conversations' }).click();
+      await drawerButton.click();
       const list = page.getByRole('navigation', { name: 'Conversations' });
       await list.getByText('Show me some Markdown, please.').click();
       await expect.poll(() => list.isVisible(), { timeout: 20_000 }).toBe(false);
