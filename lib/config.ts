@@ -242,6 +242,12 @@ const schema = z.strictObject({
      * stall for seconds (the default serves the seed's 200; 150 keeps a worker near 300 MB).
      */
     maxCachedWorkflows: count.default(250),
+    /**
+     * Idle conversations this worker closes per second at most (workers/idle-closer.ts). After downtime every
+     * conversation that went idle meanwhile is due at once: closed at this pace, they leave room for live work.
+     * Above the rate conversations open at (this box: ~12 a second per worker), or closes fall behind.
+     */
+    idleClosesPerSecond: count.default(20),
   }).prefault({}),
 });
 
@@ -315,6 +321,7 @@ export const environmentVariables: Readonly<Record<string, string>> = {
   WORKERS: 'stack.workers',
   WORKFLOW_BUNDLE_PATH: 'worker.workflowBundlePath',
   MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows',
+  IDLE_CLOSES_PER_SECOND: 'worker.idleClosesPerSecond',
   METRICS_PORT: 'metrics.port',
   METRICS_HOST: 'metrics.host',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'tracing.endpoint',

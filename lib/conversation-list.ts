@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { searchAttributeKeys } from '../workflows/messages';
 import { parseConversationId } from './conversation-address';
+import { quoted } from './visibility-query';
 
 export interface ConversationSummary {
   /** The full id, e.g. `web:alice:4f1c…`. */
@@ -48,9 +49,4 @@ export async function listConversations(client: Client, user: string, limit: num
     if (!known || (known.status === 'closed' && (running || known.lastActiveAt < summary.lastActiveAt))) newest.set(ref.id, summary);
   }
   return [...newest.values()].sort((a, b) => b.lastActiveAt.localeCompare(a.lastActiveAt)).slice(0, limit);
-}
-
-/** A string literal of Temporal's list filter language. */
-function quoted(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }

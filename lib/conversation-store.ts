@@ -105,6 +105,7 @@ export function isEventId(value: string): boolean {
  * - `conv:{<conversationId>}:published` hash: replyId → stream id of its `reply` event (marker against double delivery)
  * - `conv:{<conversationId>}:queued`    hash: messageId → `<text bytes>:<ms>` of each message admitted and not yet
  *                                     answered (the edge's queue cap; publishing a reply removes its messages)
+ * - `conv:{<conversationId>}:closing`   string: a worker's idle closer asked the conversation to close (expires)
  *
  * Blocking reads (`readEvents` with `blockMs`, `waitForReply`) each run on a connection of their own from a small
  * pool, so a reader waiting for events never delays the commands other callers send on the shared client.
@@ -294,11 +295,16 @@ export class ConversationStore implements ConversationCache {
 
   /** Removes everything Redis holds for the conversation: context, events, reply index, queue, title. */
   async forget(conversationId: string): Promise<void> {
-    const kinds = ['context', 'events', 'replies', 'published', 'queued', 'title'] as const;
+    const kinds = ['context', 'events', 'replies', 'published', 'queued', 'title', 'closing'] as const;
     await this.redis.del(...kinds.map((kind) => this.key(conversationId, kind)));
   }
 
-  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued' | 'title'): string {
+  /** True for the one caller that may ask the conversation to close in the next `leaseMs` (workers' idle closers). */
+  async claimIdleClose(conversationId: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key(conversationId, 'closing'), '1', 'PX', leaseMs, 'NX')) === 'OK';
+  }
+
+  private key(conversationId: string, kind: 'context' | 'events' | 'replies' | 'published' | 'queued' | 'title' | 'closing'): string {
     // The {hash tag} keeps a conversation's keys in one Redis Cluster slot, as the multi-key Lua script requires.
     return `${this.keyPrefix}conv:{${conversationId}}:${kind}`;
   }

@@ -35,6 +35,9 @@ export function developmentAuthorization(stack: { urls: { devToken?: string } })
   return `Bearer ${readFileSync(stack.urls.devToken, 'utf8').trim()}`;
 }
 
+/** Who the development token signs in (its conversations are `api:dev:<id>`). */
+export const developmentUser = 'dev';
+
 /** The development token's lifetime: written again at every start. */
 const devTokenTtlMs = 30 * 24 * 3600_000;
 
@@ -67,7 +70,7 @@ export async function writeDevelopmentToken(config: AppConfig, secret: string | 
   if (!secret) return undefined;
   const token = await signToken(
     secret,
-    { user: 'dev', role: 'user', ttlMs: devTokenTtlMs, issuer: config.auth.issuer, audience: config.auth.audience },
+    { user: developmentUser, role: 'user', ttlMs: devTokenTtlMs, issuer: config.auth.issuer, audience: config.auth.audience },
     config.auth.rolesClaim,
   );
   const file = join(config.stack.dataDir, 'dev-token');

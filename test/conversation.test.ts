@@ -4,7 +4,7 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import proto from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apologyText } from '../workflows/conversation';
-import { messageSignal, searchAttributeKeys } from '../workflows/messages';
+import { idleCloseSignal, messageSignal, searchAttributeKeys } from '../workflows/messages';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { recordingHistories, saveHistories } from './support/histories';
@@ -227,6 +227,53 @@ describe('idle close and restore', () => {
     const converter = suite.engine.temporal.options.loadedDataConverter;
     const input = await decodeFromPayloadsAtIndex<{ window: unknown[] }>(converter, 0, scheduled.at(-1)!.input?.payloads);
     expect(input.window).toEqual([{ messages: [{ text: 'kiwi is my favourite fruit' }], reply: { text: first.reply.text } }]);
+  });
+});
+
+describe('idle close after a checkpoint', () => {
+  // Parking off, the default: a checkpointed conversation keeps no idle timer; the workers' idle closer asks it to close.
+  const suite = conversationSuite('closer', { idle_timeout: '4s', quiet_period: '1s' });
+  const { EventType } = proto.temporal.api.enums.v1;
+  const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
+  const checkpointed = () => eventually(async () => (await suite.engine.redis.exists(contextKey())) === 1 || undefined, { what: 'a checkpoint' });
+  const closed = () => eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
+
+  it('when a checkpointed conversation has been idle for its timeout then the idle closer closes it, the run having no timer of its own', async () => {
+    await suite.chat('remember the word lime');
+    await closed();
+    const events = (await suite.handle().fetchHistory()).events ?? [];
+    const checkpoint = events.findLastIndex((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+    const request = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'idle-close');
+    expect(request).toBeGreaterThan(checkpoint);
+    expect(events.slice(checkpoint, request).filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toEqual([]);
+    expect(events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await suite.chat('which fruit?');
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word lime');
+  });
+
+  it('when no worker runs past a checkpointed conversation\'s idle timeout then it closes once one starts again', async () => {
+    await suite.chat('remember the word pear');
+    await checkpointed();
+    await suite.engine.stopWorker();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    } finally {
+      await suite.engine.startWorker();
+    }
+    await closed();
+    await suite.chat('which fruit?');
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word pear');
+  });
+
+  it('when a conversation is asked to close before it has been idle for its timeout then it stays open and answers in the same run', async () => {
+    await suite.chat('remember the word quince');
+    await checkpointed();
+    await suite.handle().signal(idleCloseSignal);
+    const response = await suite.chat('which fruit?');
+    expect(response.status).toBe(200);
+    expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word quince');
+    expect((await suite.runs()).map((run) => run.status)).toEqual(['RUNNING']);
+    await closed();
   });
 });
 

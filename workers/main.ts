@@ -2,6 +2,7 @@
  * Worker process: the composition root that turns config into clients, activities and a Temporal worker.
  * `node --import tsx workers/main.ts` runs one (the dev stack starts WORKERS of them); SIGTERM drains it.
  */
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { withServedModels } from '../activities/served-models';
@@ -21,6 +22,7 @@ import { TokenBudget } from '../lib/token-budget';
 import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTracing } from '../lib/tracing';
 import { runAsMain } from '../lib/run-as-main';
+import { startIdleCloser } from './idle-closer';
 import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
 import { activityInterceptors, workflowSpanSinks } from './tracing';
@@ -126,6 +128,14 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
           coreMetricsUrl: options.coreMetricsUrl,
           ready: () => workers.every((w) => w.getState() === 'RUNNING'),
         });
+  const idleCloser = startIdleCloser({
+    client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
+    claims: store,
+    taskQueue: config.temporal.taskQueue,
+    idleTimeoutMs: config.conversation.idleTimeout,
+    perSecond: config.worker.idleClosesPerSecond,
+    logger,
+  });
   let stopping = false;
   const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
     if (stopping) throw error;
@@ -139,6 +149,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
     async stop() {
       stopping = true;
+      await idleCloser.stop();
       for (const w of workers) w.shutdown();
       await running;
       await metricsServer?.close();

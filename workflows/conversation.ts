@@ -26,7 +26,7 @@ import { ConversationState } from './conversation-state';
 import { deliveryFor } from './delivery';
 import { defaultQuietPeriodMs, OperatorView } from './operator-view';
 import type { ContextTurn, ConversationInput, InboundMessage, Reply, StashedState, TextRef } from './messages';
-import { contextTurns, messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
+import { contextTurns, idleCloseSignal, messageSignal, newestContext, resetSignal, snapshotQuery } from './messages';
 import { parkedTaskQueue } from './parking';
 import { encodedBytes } from './payload-budget';
 import { splitForStash } from './stash-parts';
@@ -75,6 +75,11 @@ export async function conversation(input: ConversationInput): Promise<void> {
   setHandler(messageSignal, (message) => ignored(state.acceptMessage(message), 'message'));
   setHandler(resetSignal, (request) => ignored(state.acceptReset(request?.requestId), 'reset'));
   setHandler(snapshotQuery, () => state.snapshot(conversationId));
+  /** The idle closer asked this run to close; cleared when a quiet period begins (a request from before is stale). */
+  let closeRequested = false;
+  setHandler(idleCloseSignal, () => {
+    closeRequested = true;
+  });
 
   const runShouldEnd = () => {
     const info = workflowInfo();
@@ -131,18 +136,30 @@ export async function conversation(input: ConversationInput): Promise<void> {
   /**
    * Waits for a message (true) or the idle timeout (false). Meanwhile, on the same timer (a busy conversation pays
    * for one timer per turn, as before): the checkpoint once the conversation has been quiet, which also writes the
-   * search attributes the operator view owes, or else those attributes when they fall due.
+   * search attributes the operator view owes, or else those attributes when they fall due. Once checkpointed (and
+   * not parking), the idle timeout is noticed by the workers' idle closer (workers/idle-closer.ts), not a timer.
    */
   async function waitForWork(): Promise<boolean> {
     const quietSince = Date.now();
     const idleAt = quietSince + settings.idleTimeoutMs;
     /** When this quiet, checkpointed run parks; undefined until it is checkpointed. */
     let parkAt: number | undefined;
+    /** Checkpointed and not parking: the idle close waits for the idle closer's request, not for a timer. */
+    let leftToCloser = false;
+    closeRequested = false;
     for (;;) {
       const wakeAt = checkpointAt ?? parkAt ?? view.refreshDueAt(state);
-      const until = wakeAt !== undefined && wakeAt < idleAt ? wakeAt : idleAt;
+      // A request arms the idle timer: closing at once when the timeout has passed, else when it does.
+      const closeAt = leftToCloser && !closeRequested ? undefined : idleAt;
+      const until = wakeAt !== undefined && (closeAt === undefined || wakeAt < closeAt) ? wakeAt : closeAt;
+      const asked = () => closeAt === undefined && closeRequested;
       // Waking on runShouldEnd too: a flood of duplicate signals creates no work but still fills the history.
-      if (await condition(() => state.hasWork() || runShouldEnd(), Math.max(1, until - Date.now()))) return true;
+      const busy = () => state.hasWork() || runShouldEnd();
+      if (await wakeUp(() => busy() || asked(), until)) {
+        if (busy()) return true;
+        if (Date.now() >= idleAt) return false;
+        continue;
+      }
       if (until === idleAt) return false;
       if (until === parkAt) await park(idleAt);
       if (checkpointAt !== undefined) {
@@ -151,6 +168,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
         if (checkpointAt === undefined && !state.hasWork() && patched('park-quiet-runs')) {
           parkAt = quietSince + (settings.parkAfterMs ?? 0);
           if (parkAt <= Date.now()) await park(idleAt);
+          // Not parking before the idle close (parking off): no timer, so a long downtime leaves no line of closes
+          // in front of new messages; the idle closer asks at a rate the server can take. Runs recorded before
+          // waited for their timer.
+          if (parkAt >= idleAt && patched('idle-closer')) {
+            parkAt = undefined;
+            leftToCloser = true;
+          }
         }
       }
       showOperators();
@@ -388,6 +412,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
     const newest = newestContext(cached, archived);
     if (newest) state.restore(newest);
   }
+}
+
+/** Waits for `ready` (true) or until the workflow time `until` (false); with no `until`, for `ready` alone. */
+async function wakeUp(ready: () => boolean, until: number | undefined): Promise<boolean> {
+  if (until !== undefined) return condition(ready, Math.max(1, until - Date.now()));
+  await condition(ready);
+  return true;
 }
 
 /** Runs an activity whose failure the caller can live with; undefined when it failed for good. */

@@ -208,6 +208,12 @@ export interface ConversationCounters {
 export const messageSignal = defineSignal<[InboundMessage]>('message');
 export const resetSignal = defineSignal<[ResetRequest]>('reset');
 export const snapshotQuery = defineQuery<ConversationSnapshot>('snapshot');
+/**
+ * From the workers' idle closer (workers/idle-closer.ts), not the edges: a checkpointed conversation keeps no idle
+ * timer of its own, so that thousands of them do not all fire at once after downtime; this asks it to close. A
+ * conversation that is not idle for its timeout yet closes when it is, unless a message comes first.
+ */
+export const idleCloseSignal = defineSignal('idle-close');
 
 /** Name of the workflow type, for clients that start it by name. */
 export const conversationWorkflowType = 'conversation';

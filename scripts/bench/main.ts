@@ -21,6 +21,7 @@ const usage = `npm run bench -- [options]
   --sweep 1,10,50    conversation counts of the concurrency sweep (default: the plan's)
   --seconds S        how long each step of the sweep runs (default: 30, quick 5)
   --open 2000,10000  how many conversations the open scenario opens, in steps (default: the plan's)
+  --parked           the restart scenario with conversations parked once quiet (CONVERSATION_PARK_AFTER; off by default)
   --out DIR          where bench.json, bench.html and the processes' log go (default data/bench/<time>)`;
 
 const { values } = parseArgs({
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     seconds: { type: 'string' },
     open: { type: 'string' },
+    parked: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -61,7 +63,13 @@ if (problem) {
   process.exit(2);
 }
 const basePlan = values.quick ? quickPlan : fullPlan;
-const plan = { ...basePlan, ...(sweep ? { sweep } : {}), ...(open ? { open } : {}), ...(seconds ? { sweepMs: seconds * 1000 } : {}) };
+const plan = {
+  ...basePlan,
+  ...(sweep ? { sweep } : {}),
+  ...(open ? { open } : {}),
+  ...(seconds ? { sweepMs: seconds * 1000 } : {}),
+  restart: { ...basePlan.restart, parked: values.parked },
+};
 
 const startedAt = new Date().toISOString();
 const dir = values.out ?? join('data', 'bench', startedAt.replace(/[:.]/g, '-'));

@@ -3,6 +3,8 @@
  * scenarios, smaller (under two minutes in all, for CI); the full plan runs the sizes the issue names.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { developmentUser } from '../dev-credentials';
 import { latencyStats } from '../chaos/latency-stats';
 import type { LatencyStats } from '../chaos/drill-report';
 import { closedLoop, openConversations, paced, type LoadResult, type Progress } from './load';
@@ -43,7 +45,8 @@ export interface Plan {
   restartProbe: number;
   soak: { conversations: number; everyMs: number; durationMs: number };
   longTurns: number;
-  restart: { conversations: number; idleTimeoutMs: number; quietPeriodMs: number };
+  /** With `parked`, conversations park once checkpointed (CONVERSATION_PARK_AFTER = the quiet period; off by default). */
+  restart: { conversations: number; idleTimeoutMs: number; quietPeriodMs: number; parked: boolean };
 }
 
 export const fullPlan: Plan = {
@@ -58,7 +61,7 @@ export const fullPlan: Plan = {
   soak: { conversations: 200, everyMs: 5_000, durationMs: 10 * 60_000 },
   longTurns: 1_000,
   // Idle long enough that none closes before the stack goes down (opening 2,000 takes a few minutes here).
-  restart: { conversations: 2_000, idleTimeoutMs: 10 * 60_000, quietPeriodMs: 20_000 },
+  restart: { conversations: 2_000, idleTimeoutMs: 10 * 60_000, quietPeriodMs: 20_000, parked: false },
 };
 
 export const quickPlan: Plan = {
@@ -72,7 +75,7 @@ export const quickPlan: Plan = {
   restartProbe: 5,
   soak: { conversations: 20, everyMs: 2_000, durationMs: 8_000 },
   longTurns: 30,
-  restart: { conversations: 50, idleTimeoutMs: 10_000, quietPeriodMs: 2_000 },
+  restart: { conversations: 50, idleTimeoutMs: 10_000, quietPeriodMs: 2_000, parked: false },
 };
 
 export const scenarioNames = ['model', 'single', 'sweep', 'open', 'soak', 'long', 'restart'] as const;
@@ -171,11 +174,11 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   },
 
   async restart(ctx) {
-    const { conversations, idleTimeoutMs, quietPeriodMs } = ctx.plan.restart;
+    const { conversations, idleTimeoutMs, quietPeriodMs, parked } = ctx.plan.restart;
     const idle = {
       CONVERSATION_IDLE_TIMEOUT: `${idleTimeoutMs}ms`,
       CONVERSATION_QUIET_PERIOD: `${quietPeriodMs}ms`,
-      CONVERSATION_PARK_AFTER: `${quietPeriodMs}ms`,
+      ...(parked ? { CONVERSATION_PARK_AFTER: `${quietPeriodMs}ms` } : {}),
     };
     const runId = `${ctx.runId}-restart`;
     const target = engineTarget(ctx.world.api, ctx.world.authorization());
@@ -188,7 +191,7 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
       if (opened.errors.length > 0) throw new Error(`opening conversations failed: ${opened.errors[0]}`);
       // The same new conversations with no backlog: what the box gives them anyway.
       await newConversations(ctx, target, 'restart-reference', `the same new messages before the downtime, no backlog`, `${runId}-before`);
-      // As in life, the stack goes down a while after the last message: the quiet conversations have parked.
+      // As in life, the stack goes down a while after the last message: the quiet ones are checkpointed (or parked).
       ctx.log(`[bench] restart: ${(quietPeriodMs * 1.5) / 1000} s quiet before the stack goes down`);
       await sleep(quietPeriodMs * 1.5);
       await ctx.world.stopStack();
@@ -197,14 +200,18 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
       ctx.log(`[bench] restart: stack down for ${Math.round(downMs / 1000)} s, so every idle timer expires meanwhile`);
       await sleep(downMs);
       await ctx.world.startStack(idle);
-      // New conversations and parked ones coming back, at once: the latter's messages queue with the closes.
-      await Promise.all([
+      const drained = watchDrain(ctx, runId);
+      // New conversations and idle ones coming back, at once: the latter's messages queue with the closes.
+      const [after] = await Promise.all([
         newConversations(ctx, target, 'restart', `new conversations right after a restart, while ${conversations} idle closes drain`, `${runId}-after`),
-        // The last opened: parked when the stack went down, their idle closes among the backlog.
-        measure(ctx, target, 'restart-returning', `${ctx.plan.restartProbe} parked conversations write again meanwhile`, ctx.plan.restartProbe, (p) =>
+        // The last opened: quiet when the stack went down, their idle closes among the backlog.
+        measure(ctx, target, 'restart-returning', `${ctx.plan.restartProbe} idle conversations write again meanwhile`, ctx.plan.restartProbe, (p) =>
           probe(target, newest(runId, ctx.plan.restartProbe, conversations), p),
         ),
       ]);
+      const drainedAfterS = await drained;
+      ctx.log(`[bench] restart: idle closes drained ${drainedAfterS === undefined ? 'not within 10 minutes' : `after ${drainedAfterS} s`}`);
+      after.extra = { ...after.extra, 'idle closes drained after s': drainedAfterS ?? null };
     } finally {
       await ctx.world.stopStack();
       await ctx.world.startStack();
@@ -212,8 +219,28 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
   },
 };
 
+/**
+ * Seconds from now until the conversations opened under `runId` have closed, all but the ones written to again
+ * (`restartProbe` of them); undefined after 10 minutes.
+ */
+async function watchDrain(ctx: BenchContext, runId: string): Promise<number | undefined> {
+  const connection = await Connection.connect({ address: ctx.world.temporalAddress });
+  const startedAt = performance.now();
+  try {
+    const query = `WorkflowId STARTS_WITH 'api:${developmentUser}:${runId}-c' AND ExecutionStatus = 'Running'`;
+    while (performance.now() - startedAt < 10 * 60_000) {
+      const { count } = await new Client({ connection }).workflow.count(query);
+      if (count <= ctx.plan.restartProbe) return Math.round((performance.now() - startedAt) / 1000);
+      await sleep(2_000);
+    }
+    return undefined;
+  } finally {
+    await connection.close();
+  }
+}
+
 /** `restartProbe` new conversations of 3 messages each; their first messages (starting a workflow) apart from the rest. */
-async function newConversations(ctx: BenchContext, target: Target, scenario: string, description: string, runId: string): Promise<void> {
+async function newConversations(ctx: BenchContext, target: Target, scenario: string, description: string, runId: string): Promise<ScenarioResult> {
   const conversations = ctx.plan.restartProbe;
   let first: number[] = [];
   let later: number[] = [];
@@ -225,6 +252,7 @@ async function newConversations(ctx: BenchContext, target: Target, scenario: str
   });
   const p99 = (latencies: number[]) => Math.round(latencyStats(latencies).p99 ?? NaN);
   result.extra = { 'first messages p99 ms': p99(first), 'later messages p99 ms': p99(later) };
+  return result;
 }
 
 /** `count` of the `total` conversations opened under `runId`, spread over all of them. */
