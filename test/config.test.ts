@@ -35,6 +35,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...env, CONVERSATION_PARK_AFTER: 'soon' }, dir)).toThrow(/CONVERSATION_PARK_AFTER/);
   });
 
+  it('when IDLE_CLOSES_PER_SECOND is unset then each worker closes at most 20 idle conversations a second; a bad value is named', () => {
+    const { dir, ...env } = files('', '');
+    expect(loadConfig(env, dir).worker.idleClosesPerSecond).toBe(20);
+    expect(loadConfig({ ...env, IDLE_CLOSES_PER_SECOND: '50' }, dir).worker.idleClosesPerSecond).toBe(50);
+    expect(() => loadConfig({ ...env, IDLE_CLOSES_PER_SECOND: '0' }, dir)).toThrow(/IDLE_CLOSES_PER_SECOND/);
+  });
+
   it('when a provider references an unset variable then it is skipped and named', () => {
     const env = files('', provider('    api_key: ${MY_KEY}\n'));
     const skipped = loadConfig(env);
