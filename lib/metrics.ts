@@ -51,6 +51,10 @@ export function createMetrics(service: 'api' | 'worker') {
       archiveWrites: new Counter({ name: 'aac_archive_writes_total', help: 'Archive writes (transcript segments, stored texts) by outcome', labelNames: ['outcome'], registers }),
       redisErrors: new Counter({ name: 'aac_redis_errors_total', help: 'Redis connection errors', registers }),
     },
+    idleCloser: {
+      rounds: new Counter({ name: 'aac_idle_closer_rounds_total', help: "The idle closer's rounds by outcome (ok, failed)", labelNames: ['outcome'], registers }),
+      requests: new Counter({ name: 'aac_idle_close_requests_total', help: 'Idle conversations the idle closer asked to close', registers }),
+    },
   };
   if (service === 'worker') zeroWatchedSeries(metrics);
   return metrics;

@@ -65,6 +65,9 @@ describe('metrics', () => {
     expect(sample(scrape, 'aac_model_requests_total', 'provider="local"', 'model="test-model"', 'outcome="ok"')).toBe(2);
     expect(sample(scrape, 'aac_model_tokens_total', 'direction="completion"')).toBeGreaterThan(0);
     expect(sample(scrape, 'process_resident_memory_bytes', 'service="worker"')).toBeGreaterThan(0);
+    // The idle closer runs in the worker, and its visibility query is one the server takes.
+    expect(sample(scrape, 'aac_idle_closer_rounds_total', 'outcome="ok"')).toBeGreaterThan(0);
+    expect(sample(scrape, 'aac_idle_closer_rounds_total', 'outcome="failed"') ?? 0).toBe(0);
     // The SDK core's own numbers, in the same scrape.
     expect(sample(scrape, 'temporal_workflow_completed')).toBeUndefined(); // the conversation is still open
     expect(sample(scrape, 'temporal_num_pollers', 'poller_type="workflow_task"')).toBeGreaterThan(0);

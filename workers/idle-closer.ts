@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ConversationStore } from '../lib/conversation-store';
 import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
 import { quoted } from '../lib/visibility-query';
 import { conversationWorkflowType, idleCloseSignal, searchAttributeKeys as keys } from '../workflows/messages';
 
@@ -31,6 +32,7 @@ export interface IdleCloserOptions {
   idleTimeoutMs: number;
   perSecond: number;
   logger: Logger;
+  metrics: Metrics['idleCloser'];
 }
 
 export function startIdleCloser(options: IdleCloserOptions): { stop(): Promise<void> } {
@@ -41,10 +43,13 @@ export function startIdleCloser(options: IdleCloserOptions): { stop(): Promise<v
       const startedAt = Date.now();
       try {
         const asked = await askDue(options);
+        options.metrics.rounds.inc({ outcome: 'ok' });
+        options.metrics.requests.inc(asked);
         if (asked > 0) options.logger.debug({ asked }, 'idle closer: asked idle conversations to close');
         if (failing) options.logger.info('idle closer: working again');
         failing = false;
       } catch (error) {
+        options.metrics.rounds.inc({ outcome: 'failed' });
         if (!failing) options.logger.warn({ err: error }, 'idle closer: listing or asking idle conversations failed; trying again every second');
         failing = true;
       }

@@ -135,6 +135,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     idleTimeoutMs: config.conversation.idleTimeout,
     perSecond: config.worker.idleClosesPerSecond,
     logger,
+    metrics: metrics.idleCloser,
   });
   let stopping = false;
   const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
