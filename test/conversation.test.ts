@@ -34,6 +34,12 @@ function conversationSuite(name: string, conversation: Record<string, unknown>, 
         return snapshot.status === 'waiting' && snapshot.pendingCount === 0 && snapshot;
       }),
     handle: () => suite.engine.temporal.workflow.getHandle(suite.engine.workflowId(suite.id)),
+    /** The Redis key of the conversation's context snapshot. */
+    contextKey: () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`,
+    /** Once the context snapshot is in Redis: the conversation was checkpointed (or closed). */
+    checkpointed: () => eventually(async () => (await suite.engine.redis.exists(suite.contextKey())) === 1 || undefined, { what: 'a checkpoint' }),
+    /** Once the conversation's run has completed: an idle close. */
+    closed: () => eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' }),
     runs: async () => {
       const runs: { status: string }[] = [];
       const query = `WorkflowId = '${suite.engine.workflowId(suite.id)}'`;
@@ -183,9 +189,7 @@ describe('conversation workflow', () => {
 
 describe('idle close and restore', () => {
   const suite = conversationSuite('idle', { idle_timeout: '2s' }, { archive: 'directory' });
-  const { chat } = suite;
-  const closed = () =>
-    eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
+  const { chat, closed } = suite;
 
   it('when a conversation idles then it closes, and the next message restores its context from Redis', async () => {
     await chat('remember the word pineapple');
@@ -204,8 +208,7 @@ describe('idle close and restore', () => {
   it('when Redis lost the snapshot then the next run restores the context from the archive, and history spans both runs', async () => {
     await chat('remember the word mango');
     await closed();
-    const key = `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
-    expect(await suite.engine.redis.del(key)).toBe(1);
+    expect(await suite.engine.redis.del(suite.contextKey())).toBe(1);
     await chat('which fruit?');
     expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word mango');
     const history = await (await suite.engine.get(`/api/v1/conversations/${suite.id}/messages`)).json();
@@ -234,9 +237,7 @@ describe('idle close after a checkpoint', () => {
   // Parking off, the default: a checkpointed conversation keeps no idle timer; the workers' idle closer asks it to close.
   const suite = conversationSuite('closer', { idle_timeout: '4s', quiet_period: '1s' });
   const { EventType } = proto.temporal.api.enums.v1;
-  const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
-  const checkpointed = () => eventually(async () => (await suite.engine.redis.exists(contextKey())) === 1 || undefined, { what: 'a checkpoint' });
-  const closed = () => eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
+  const { checkpointed, closed } = suite;
 
   it('when a checkpointed conversation has been idle for its timeout then the idle closer closes it, the run having no timer of its own', async () => {
     await suite.chat('remember the word lime');
@@ -280,7 +281,6 @@ describe('idle close after a checkpoint', () => {
 describe('quiet checkpoint and parking', () => {
   const suite = conversationSuite('parked', { idle_timeout: '8s', quiet_period: '1s', park_after: '1s' }, { archive: 'directory' });
   const { EventType } = proto.temporal.api.enums.v1;
-  const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
   const parkedQueue = () => `${suite.engine.config.temporal.taskQueue}-parked`;
   /** The run waiting on the parked queue, once the conversation has been quiet for the quiet period. */
   const parked = () =>
@@ -293,8 +293,8 @@ describe('quiet checkpoint and parking', () => {
     await suite.chat('remember the word kiwi');
     const run = await parked();
     // Checkpointed before it parked: the context is in Redis while the conversation is still open.
-    expect(await suite.engine.redis.exists(contextKey())).toBe(1);
-    await eventually(async () => (await suite.handle().describe()).status.name === 'COMPLETED', { what: 'idle close' });
+    expect(await suite.engine.redis.exists(suite.contextKey())).toBe(1);
+    await suite.closed();
 
     // The parked run closed without an activity: it had nothing left to write.
     const types = ((await suite.engine.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? []).map((e) => e.eventType);
@@ -322,11 +322,10 @@ describe('quiet checkpoint and parking', () => {
 
 describe('parking after a longer pause than the checkpoint', () => {
   const suite = conversationSuite('park-later', { idle_timeout: '60s', quiet_period: '1s', park_after: '6s' });
-  const contextKey = () => `${suite.engine.config.redis.keyPrefix}conv:{${suite.engine.workflowId(suite.id)}}:context`;
 
   it('when a conversation has been quiet for the quiet period but not park_after then it is checkpointed and stays on the conversations\' queue, and parks later', async () => {
     await suite.chat('remember the word fig');
-    await eventually(async () => (await suite.engine.redis.exists(contextKey())) === 1 || undefined, { what: 'a checkpoint' });
+    await suite.checkpointed();
     expect((await suite.handle().describe()).taskQueue).toBe(suite.engine.config.temporal.taskQueue);
     await eventually(async () => (await suite.handle().describe()).taskQueue === `${suite.engine.config.temporal.taskQueue}-parked` || undefined, {
       what: 'a parked run',
