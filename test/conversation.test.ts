@@ -5,7 +5,8 @@ import proto from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apologyText } from '../workflows/conversation';
 import { idleCloseSignal, messageSignal, searchAttributeKeys } from '../workflows/messages';
-import { startEngine, type Engine } from './support/engine';
+import { start as startWorker } from '../workers/main';
+import { sharedWorkflowBundle, startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { recordingHistories, saveHistories } from './support/histories';
 import { startOpenAiServer, type OpenAiServer, type RecordedRequest } from './support/openai-server';
@@ -14,6 +15,15 @@ import { startOpenAiServer, type OpenAiServer, type RecordedRequest } from './su
 const contents = (request: RecordedRequest) => (request.body?.messages ?? []).map((m) => String(m.content));
 const isSummaryRequest = (request: RecordedRequest) => contents(request)[0]?.startsWith('You maintain the running summary') ?? false;
 const replyRequests = (server: OpenAiServer) => server.chatRequests.filter((r) => !isSummaryRequest(r));
+/** The identities of the workers polling an engine's parked queue for workflow tasks. */
+const parkedQueuePollers = async (engine: Engine) => {
+  const { pollers } = await engine.temporal.workflowService.describeTaskQueue({
+    namespace: engine.config.temporal.namespace,
+    taskQueue: { name: `${engine.config.temporal.taskQueue}-parked` },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (pollers ?? []).map((poller) => poller.identity);
+};
 
 /**
  * One engine + model server per describe block, a fresh conversation id per test, and (with RECORD_HISTORIES=1)
@@ -276,6 +286,11 @@ describe('idle close after a checkpoint', () => {
     expect((await suite.runs()).map((run) => run.status)).toEqual(['RUNNING']);
     await closed();
   });
+
+  it('when parking is off and nothing was ever parked then no worker polls the parked queue', async () => {
+    await suite.chat('hello');
+    expect(await parkedQueuePollers(suite.engine)).toEqual([]);
+  });
 });
 
 describe('quiet checkpoint and parking', () => {
@@ -317,6 +332,27 @@ describe('quiet checkpoint and parking', () => {
     const statuses = (await suite.runs()).map((r) => r.status);
     expect(statuses.filter((status) => status === 'CONTINUED_AS_NEW')).toHaveLength(2);
     expect(statuses).not.toContain('COMPLETED');
+  });
+
+  it('when a run parked under parking on meets workers with parking off (a rolling change) then they serve the parked queue and it answers', async () => {
+    const { engine } = suite;
+    await suite.chat('remember the word date');
+    await parked();
+    const query = `WorkflowId = '${engine.workflowId(suite.id)}' AND TaskQueue = '${parkedQueue()}' AND ExecutionStatus = 'Running'`;
+    await eventually(async () => (await engine.temporal.workflow.count(query)).count === 1 || undefined, { what: 'the parked run in visibility' });
+    await engine.stopWorker();
+    const notParking = await startWorker({
+      config: { ...engine.config, conversation: { ...engine.config.conversation, parkAfter: null } },
+      workflowBundle: await sharedWorkflowBundle(),
+    });
+    try {
+      const response = await suite.chat('which fruit?');
+      expect(response.status).toBe(200);
+      expect(contents(replyRequests(suite.server).at(-1)!)).toContain('remember the word date');
+    } finally {
+      await notParking.stop();
+      await engine.startWorker();
+    }
   });
 });
 

@@ -23,10 +23,10 @@ import { TranscriptArchive } from '../lib/transcript-archive';
 import { startTracing } from '../lib/tracing';
 import { runAsMain } from '../lib/run-as-main';
 import { startIdleCloser } from './idle-closer';
+import { serveParkedQueue } from './parked-queue';
 import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
 import { activityInterceptors, workflowSpanSinks } from './tracing';
-import { parkedTaskQueue } from '../workflows/parking';
 import { bundleWorkflows } from './workflow-bundle';
 
 /**
@@ -97,27 +97,51 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
-  // Parked conversations (workflows/parking.ts) wait on a queue of their own, served with a few slots and no cache: a
-  // parked run's history is a few events, so its second task replays it in a moment, and without a cache no poller
-  // waits on a sticky queue. After downtime their idle closes drain beside live work, not before it.
-  const parked = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: parkedTaskQueue(config.temporal.taskQueue),
-    workflowBundle,
-    sinks: workflowSpanSinks(tracing),
-    dataConverter,
-    shutdownGraceTime: '10 seconds',
-    maxCachedWorkflows: 0,
-    maxConcurrentWorkflowTaskExecutions: parkedTaskSlots,
-  });
   const telegram = config.telegram.token
     ? [await createTelegramReplyWorker(config.telegram.token, {
         config, connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram,
         activityInterceptors: activityInterceptors(tracing.tracer), logger,
       })]
     : [];
-  const workers = [worker, parked, ...telegram];
+  const workers: Worker[] = [];
+  const runs: Promise<void>[] = [];
+  let stopping = false;
+  const run = (w: Worker) => {
+    workers.push(w);
+    runs.push(
+      w.run().catch((error: unknown) => {
+        if (stopping) throw error;
+        // A worker that stops polling on its own is useless: exit so the launcher (or the orchestrator) restarts it.
+        logger.fatal({ err: error }, 'worker failed');
+        process.exit(1);
+      }),
+    );
+  };
+  [worker, ...telegram].forEach(run);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  // Parked conversations (workflows/parking.ts) wait on a queue of their own, served with a few slots and no cache: a
+  // parked run's history is a few events, so its second task replays it in a moment, and without a cache no poller
+  // waits on a sticky queue. After downtime their idle closes drain beside live work, not before it.
+  const parkedQueue = await serveParkedQueue({
+    parking: config.conversation.parkAfter !== null,
+    client,
+    taskQueue: config.temporal.taskQueue,
+    serve: async (taskQueue) => {
+      const parked = await Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        workflowBundle,
+        sinks: workflowSpanSinks(tracing),
+        dataConverter,
+        shutdownGraceTime: '10 seconds',
+        maxCachedWorkflows: 0,
+        maxConcurrentWorkflowTaskExecutions: parkedTaskSlots,
+      });
+      run(parked);
+    },
+    logger,
+  });
   const metricsServer =
     config.metrics.port === null
       ? undefined
@@ -129,20 +153,13 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
           ready: () => workers.every((w) => w.getState() === 'RUNNING'),
         });
   const idleCloser = startIdleCloser({
-    client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
+    client,
     claims: store,
     taskQueue: config.temporal.taskQueue,
     idleTimeoutMs: config.conversation.idleTimeout,
     perSecond: config.worker.idleClosesPerSecond,
     logger,
     metrics: metrics.idleCloser,
-  });
-  let stopping = false;
-  const running = Promise.all(workers.map((w) => w.run())).catch((error: unknown) => {
-    if (stopping) throw error;
-    // A worker that stops polling on its own is useless: exit so the launcher (or the orchestrator) restarts it.
-    logger.fatal({ err: error }, 'worker failed');
-    process.exit(1);
   });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsPort: metricsServer?.port }, 'worker running');
 
@@ -151,8 +168,9 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     async stop() {
       stopping = true;
       await idleCloser.stop();
+      await parkedQueue.stop();
       for (const w of workers) w.shutdown();
-      await running;
+      await Promise.all(runs);
       await metricsServer?.close();
       await connection.close();
       redis.disconnect();
