@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { codecAddress, loadConfig, type AppConfig } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
 import { allocatorEnv } from './allocator';
+import { buildAppsCached, nodeArgs } from './build-apps';
 import { spawnChild, describeExit, type ChildHandle } from './child-process';
 import { developmentAuthSecretFile, developmentKeyFile, writeDevelopmentToken } from './dev-credentials';
 import { findTemporalCli } from './provision';
@@ -152,7 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     new SupervisedProcess(
       name,
       () =>
-        spawnChild(name, process.execPath, ['--import', 'tsx', script], {
+        spawnChild(name, process.execPath, [...nodeArgs, script], {
           cwd: root,
           env: { ...env, ...allocatorEnv(env), ...own },
           log,
@@ -209,15 +210,17 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
     const { code } = await bundleWorkflows(bundlerLogger(log), { tracing: config.tracing.endpoint !== undefined });
     writeFileSync(bundlePath, code);
     env.WORKFLOW_BUNDLE_PATH = bundlePath;
+    // The processes run as plain JavaScript, built from this checkout's sources at every start.
+    const built = await buildAppsCached();
     for (let index = 1; index <= config.stack.workers; index++) {
       // Each worker its own metrics port on this host: METRICS_PORT, the next one up, and so on.
       const metricsPort: Record<string, string> = config.metrics.port ? { METRICS_PORT: String(config.metrics.port + index - 1) } : {};
-      apps.push(spawnApp(`worker-${index}`, 'workers/main.ts', metricsPort));
+      apps.push(spawnApp(`worker-${index}`, built.worker, metricsPort));
     }
     // One codec server is enough (the UI knows one endpoint), and one webhook port: the first replica's.
     for (const [index, { name, port }] of apiPorts.entries()) {
       const firstOnly: Record<string, string> = index > 0 ? { CODEC_LISTEN: 'off', TELEGRAM_WEBHOOK_PORT: 'off' } : {};
-      apps.push(spawnApp(name, 'api/main.ts', { PORT: String(port), ...firstOnly }));
+      apps.push(spawnApp(name, built.api, { PORT: String(port), ...firstOnly }));
     }
     apps.forEach((app) => app.run());
 

@@ -2,11 +2,16 @@
  * docker-compose.yml is documentation that can rot silently (nothing here runs Docker): these checks make a
  * renamed config variable, a dangling depends_on or a changed search attribute fail the build instead.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { environmentVariables, fileVariables } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
+import { buildApps } from '../scripts/build-apps';
 
 interface Service {
   environment?: Record<string, unknown> | string[];
@@ -78,5 +83,21 @@ describe('Dockerfile', () => {
     for (const base of bases) expect(base).toMatch(/^node:20[\w.-]*@sha256:[0-9a-f]{64}$/);
     expect(dockerfile).toMatch(/^ENV .*APP_ENV=production/m);
     expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it('when the image\'s processes start then they run what `npm run build` makes, and it loads as far as the production checks', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const commands = [cmd, ...appServices.map((name) => [compose.services[name]?.command ?? ''].flat())];
+    const built = await buildApps(join(root, 'dist'));
+    expect(commands.map((command) => command.at(-1))).toEqual(['dist/api/main.js', 'dist/workers/main.js', 'dist/api/main.js']);
+    for (const command of commands) expect(existsSync(join(root, command.at(-1)!))).toBe(true);
+    // Production mode without keys or a model: both refuse to start, naming what is missing.
+    for (const entry of [built.worker, built.api]) {
+      const failed = await promisify(execFile)(process.execPath, [entry], { env: { PATH: process.env.PATH, APP_ENV: 'production' } }).catch((error) => error);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/ENCRYPTION_KEYS/);
+    }
   });
 });
