@@ -1,7 +1,7 @@
 /**
  * Compiles the two app processes (workers/main.ts, api/main.ts) into plain JavaScript with esbuild, so they run on
- * `node` alone: tsx's loader thread and compile cache cost every process ~50 MB of RSS (measured with
- * `npm run bench`), more than a hundred cached conversations. The project's own modules are bundled into one file per
+ * `node` alone: tsx's loader thread and the sources it compiled stay in every process (the API's RSS on `npm start`
+ * was ~100 MB more under tsx, a worker's ~20 MB). The project's own modules are bundled into one file per
  * entry; packages stay imports of node_modules. The launcher builds at every start (under a second) into
  * node_modules/.cache/; `npm run build` builds into dist/ for images.
  * @example const { worker, api } = await buildAppsCached(); // then: node --enable-source-maps <worker>

@@ -8,7 +8,7 @@ import { latencyStats } from '../scripts/chaos/latency-stats';
 import { drillAnswer, marker, markersIn } from '../scripts/chaos/markers';
 import { isLargeMessage, largeMessageChars, padWithCjk, plainText } from '../scripts/chaos/message-text';
 import { parseDrillOptions, usage, type DrillOptions } from '../scripts/chaos/options';
-import { defaultAnswer } from './support/openai-server';
+import { defaultAnswer } from '../scripts/simulators/openai-server';
 import { renderHtml, writeReport } from '../scripts/chaos/report-html';
 
 const t0 = 1_700_000_000_000;

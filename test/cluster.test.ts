@@ -12,7 +12,7 @@ import { startCluster } from '../scripts/cluster';
 import type { StackHandle } from '../scripts/stack';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { freePort, freePortBlock } from '../lib/free-ports';
 import { collectSse, type SseEvent } from './support/sse';
 import { bearer } from './support/tokens';

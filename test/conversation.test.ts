@@ -9,7 +9,7 @@ import { start as startWorker } from '../workers/main';
 import { sharedWorkflowBundle, startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { recordingHistories, saveHistories } from './support/histories';
-import { startOpenAiServer, type OpenAiServer, type RecordedRequest } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer, type RecordedRequest } from '../scripts/simulators/openai-server';
 
 /** The text of every message the model was sent in one request. */
 const contents = (request: RecordedRequest) => (request.body?.messages ?? []).map((m) => String(m.content));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackHandle } from '../scripts/stack';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { collectSse, type SseEvent } from './support/sse';
 import { startTestStack } from './support/stack';
 import { bearer } from './support/tokens';

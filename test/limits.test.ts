@@ -11,7 +11,7 @@ import { WindowLimit } from '../lib/rate-limits';
 import { limitSubject } from '../lib/token-budget';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 
 // A Telegram chat id is a workflow id in the namespace every suite shares: no other suite uses this one.
 const chatId = 7401;

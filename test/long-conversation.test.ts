@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from './support/engine';
 import { payloadSizes } from './support/payload-sizes';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { payloadBudgetBytes } from '../workflows/payload-budget';
 
 const turns = 1_000;

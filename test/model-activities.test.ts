@@ -21,7 +21,7 @@ import { TokenBudget } from '../lib/token-budget';
 import { createLogger } from '../lib/logger';
 import { createRedis, type Redis } from '../lib/redis';
 import type { InboundMessage, Turn } from '../workflows/messages';
-import { startOpenAiServer, type Fault, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type Fault, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { testServices } from './support/services';
 
 const apiKey = 'sk-model-activities';

@@ -4,7 +4,7 @@
  */
 import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 
 const apiKey = 'sk-test-key';
 let server: OpenAiServer;

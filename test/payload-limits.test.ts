@@ -13,7 +13,7 @@ import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { recordingHistories, saveHistories } from './support/histories';
 import { formatSizes, payloadSizes } from './support/payload-sizes';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 
 /** A maximum-size message: `max_text_chars` (16,000) of CJK text, 48,000 bytes of UTF-8, ~48 KB on the wire. */
 const maxMessage = (seed: string) => `${seed}:`.padEnd(16_000, '漢字');

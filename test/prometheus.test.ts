@@ -13,7 +13,7 @@ import type { StackHandle } from '../scripts/stack';
 import { freePort } from '../lib/free-ports';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { startAlertmanager, startPrometheus, startWebhookReceiver, type MonitoringProcess, type WebhookReceiver } from './support/prometheus';
 import { startTestStack } from './support/stack';
 import { bearer } from './support/tokens';

@@ -11,7 +11,7 @@ import { loadConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { startEngine, type Engine } from './support/engine';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 
 const seedModelFile = (endpoint: string) => `providers:
   - name: openai

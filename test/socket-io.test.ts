@@ -10,7 +10,7 @@ import { loadConfig } from '../lib/config';
 import { freePort } from '../lib/free-ports';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { connectSocket, spelled, type TestSocket } from './support/socket-io';
 
 describe('the web channel over Socket.IO', () => {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 
 describe('two Telegram bots sharing one Redis', () => {
   const chat = 4242;

@@ -6,10 +6,10 @@ import type { StackHandle } from '../scripts/stack';
 import { createRedis } from '../lib/redis';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { testServices } from './support/services';
 import { startTestStack } from './support/stack';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 
 const answer = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slowDownText } from '../channels/telegram/commands';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 
 // Chat ids are workflow ids in the namespace every suite shares: this one is used by no other suite.
 const chatId = 7301;

@@ -8,7 +8,7 @@ import { Api, Bot, GrammyError, webhookCallback } from 'grammy';
 import type { Update } from 'grammy/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../lib/free-ports';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 
 let telegram: TelegramServer;
 let api: Api;

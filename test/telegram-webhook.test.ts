@@ -10,7 +10,7 @@ import { selfSignedCertificate, type Certificate } from './support/certificate';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { freePort } from '../lib/free-ports';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 
 const secret = 'test-webhook-secret_1';
 

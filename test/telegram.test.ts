@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { recordingHistories, saveHistories } from './support/histories';
-import { startOpenAiServer, type ChatCompletionBody, type OpenAiServer } from './support/openai-server';
-import { startTelegramServer, type TelegramServer } from './support/telegram-server';
+import { startOpenAiServer, type ChatCompletionBody, type OpenAiServer } from '../scripts/simulators/openai-server';
+import { startTelegramServer, type TelegramServer } from '../scripts/simulators/telegram-server';
 import { longAnswer } from './support/telegram-answers';
 
 /** The model answers with the user messages of this turn (after its last answer), so tests can check order. */

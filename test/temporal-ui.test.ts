@@ -13,7 +13,7 @@ import { generateKeySpec } from '../lib/key-ring';
 import { encryptedEncoding } from '../lib/payload-codec';
 import { searchAttributes } from '../lib/search-attributes';
 import { startDevServer, type DevServer } from '../scripts/temporal-dev-server';
-import { ensureChromium, launchChromium, type ChromiumSession } from './support/chromium';
+import { ensureChromium, launchChromium, type ChromiumSession } from '../scripts/chromium';
 import { sharedWorkflowBundle, startEngine, type Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { freePorts } from '../lib/free-ports';

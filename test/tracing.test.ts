@@ -16,7 +16,7 @@ import { noWorkflowSpans } from '../workers/tracing';
 import { ecsField, logDocuments, missingEcsFields, type LogDocument } from './support/ecs-lines';
 import { sharedWorkflowBundle, testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { startOtlpCollector, type CollectedSpan, type OtlpCollector } from './support/otlp-collector';
 import { startTestStack } from './support/stack';
 import { bearer } from './support/tokens';

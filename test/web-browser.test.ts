@@ -10,13 +10,14 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebPage } from '../scripts/build-web-page';
 import type { StackHandle } from '../scripts/stack';
-import { ensureChromium, launchChromium, type ChromiumSession } from './support/chromium';
+import { ensureChromium, launchChromium, type ChromiumSession } from '../scripts/chromium';
 import { testEnvironment } from './support/engine';
 import { eventually } from './support/eventually';
-import { startOpenAiServer, type ChatCompletionBody, type OpenAiServer } from './support/openai-server';
+import { startOpenAiServer, type ChatCompletionBody, type OpenAiServer } from '../scripts/simulators/openai-server';
 import { startTestStack } from './support/stack';
 import { bearer } from './support/tokens';
-import { readDownload, signIn, tokenOf, watchProblems } from './support/web-page';
+import { signIn, tokenOf } from '../scripts/chat-page-sign-in';
+import { readDownload, watchProblems } from './support/web-page';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const screenshots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));

@@ -16,10 +16,11 @@ import { webConfigOf, contentSecurityPolicy, webPageRoutes } from '../api/routes
 import { loadConfig } from '../lib/config';
 import { freePort } from '../lib/free-ports';
 import { buildWebPage, type BuiltFile } from '../scripts/build-web-page';
-import { ensureChromium, launchChromium, type ChromiumSession } from './support/chromium';
+import { ensureChromium, launchChromium, type ChromiumSession } from '../scripts/chromium';
 import { startEngine, type Engine } from './support/engine';
-import { startOpenAiServer, type OpenAiServer } from './support/openai-server';
-import { readDownload, signIn, watchProblems } from './support/web-page';
+import { startOpenAiServer, type OpenAiServer } from '../scripts/simulators/openai-server';
+import { signIn } from '../scripts/chat-page-sign-in';
+import { readDownload, watchProblems } from './support/web-page';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { searchAttributes } from '../../lib/search-attributes';
-import { startOpenAiServer, type OpenAiServer } from '../../test/support/openai-server';
+import { startOpenAiServer, type OpenAiServer } from '../simulators/openai-server';
 import { freePortBlock, freePorts } from '../../lib/free-ports';
 import { allocatorEnv } from '../allocator';
 import { spawnChild, type ChildHandle } from '../child-process';

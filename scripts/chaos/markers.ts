@@ -4,7 +4,7 @@
  * messages after the last assistant message of the prompt; coalesced messages come together). The chat then
  * shows e.g. `Answer to: {chaos-x-t1-m3} {chaos-x-t1-m4}`, and the accounting credits both from the text alone.
  */
-import { defaultAnswer, type AnswerFn } from '../../test/support/openai-server';
+import { defaultAnswer, type AnswerFn } from '../simulators/openai-server';
 
 /** `{id}`: braces are plain text in Telegram Markdown and HTML alike, and a cut-off marker never matches. */
 export function marker(messageId: string): string {

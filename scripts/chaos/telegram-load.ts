@@ -9,7 +9,7 @@
  * apology): it answers what the user was still waiting for; the edge's "slow down" refusal answers nothing. Previews still unfinished at the end are recorded too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TelegramServer } from '../../test/support/telegram-server';
+import type { TelegramServer } from '../simulators/telegram-server';
 import type { ObservedReply, SentMessage } from './drill-log';
 import type { LoadRecord } from './load';
 import { slowDownText } from '../../channels/telegram/commands';

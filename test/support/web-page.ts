@@ -1,21 +1,8 @@
 /**
- * The chat page's browser suites share these: signing a tab in the way a developer pastes a token, reading what the
- * page downloaded, and collecting what the page reports as broken (script errors, refused requests, CSP violations).
+ * The chat page's browser suites share these: reading what the page downloaded, and collecting what the page reports
+ * as broken (script errors, refused requests, CSP violations). Signing in: scripts/chat-page-sign-in.ts.
  */
 import type { Download, Page } from 'playwright-core';
-
-/** Signs `tab`, showing the sign-in page, in with the token of `headers` (`{ authorization: 'Bearer …' }`). */
-export async function signIn(tab: Page, headers: Record<string, string>): Promise<void> {
-  await tab.getByLabel('Access token').fill(tokenOf(headers));
-  await tab.getByRole('button', { name: 'Sign in with this token' }).click();
-}
-
-/** The bare token of bearer `headers`, as a person would paste it. */
-export function tokenOf(headers: Record<string, string>): string {
-  const token = headers.authorization?.replace(/^Bearer /, '');
-  if (!token) throw new Error('these headers carry no bearer token');
-  return token;
-}
 
 export async function readDownload(download: Download): Promise<string> {
   const chunks: Buffer[] = [];

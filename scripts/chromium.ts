@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { onPath } from '../../scripts/provision';
+import { onPath } from './provision';
 
 /** Where Debian's `chromium` package puts its launcher. */
 export const debianChromiumPath = '/usr/bin/chromium';

@@ -1,5 +1,5 @@
 /**
- * A local OpenAI-compatible server for tests: close enough to the real API that the `openai` package cannot tell
+ * A local OpenAI-compatible server for tests, the chaos drill and the bench: close enough to the real API that the `openai` package cannot tell
  * the difference, plus a script of faults (429, 500, 400, hang, malformed chunk, dropped socket, slow stream)
  * so suites can drive every failure path of the model activities without the internet, and a gate that holds
  * streams midway until the test lets them go on.

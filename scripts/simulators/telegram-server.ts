@@ -1,5 +1,5 @@
 /**
- * A local Telegram Bot API server for tests: the real wire protocol (`/bot<token>/<method>` with JSON, form or
+ * A local Telegram Bot API server for tests and the chaos drill: the real wire protocol (`/bot<token>/<method>` with JSON, form or
  * query parameters; `{ ok, result }` envelopes; Telegram's error codes and descriptions), long polling with
  * offset confirmation and 409 conflicts, webhooks with the secret header and redelivery until accepted, and
  * message text parsed in all three parse modes. grammY's `Api` and `Bot` pointed at `apiRoot` cannot tell it
@@ -20,7 +20,7 @@ import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BotCommand, BotCommandScope, Chat, Message, MessageEntity, Update, User } from 'grammy/types';
-import { waitUntil } from '../../scripts/wait-until';
+import { waitUntil } from '../wait-until';
 import {
   EntityParseError, parseFormattedText, trimFormattedText, withDetectedEntities, type FormattedText, type ParseMode,
 } from './telegram-entities';
