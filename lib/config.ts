@@ -237,9 +237,9 @@ const schema = z.strictObject({
     workflowBundlePath: z.string().min(1).optional(),
     /**
      * Conversations a worker keeps in memory between turns; the others replay their (short) history when a message
-     * comes. Bounds the worker's memory: about 0.4 MB each on top of ~240 MB (measured by `npm run bench`). Keep it
-     * above the number of conversations a worker serves at the same time: below that they evict each other and turns
-     * stall for seconds (the default serves the seed's 200; 150 keeps a worker near 300 MB).
+     * comes. Bounds the worker's memory (`npm run bench`: ~230 MB with a few conversations, ~390 MB with 10,000 live
+     * and the cache full). Keep it above the number of conversations a worker serves at the same time: below that they
+     * evict each other and turns stall for seconds (the default serves the seed's 200).
      */
     maxCachedWorkflows: count.default(250),
     /**
