@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { environmentVariables, fileVariables } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
-import { buildApps, nodeArgs } from '../scripts/build-apps';
+import { buildApps } from '../scripts/build-apps';
 
 interface Service {
   environment?: Record<string, unknown> | string[];
@@ -92,10 +92,6 @@ describe('Dockerfile', () => {
     const commands = [cmd, ...appServices.map((name) => [compose.services[name]?.command ?? ''].flat())];
     const built = await buildApps(join(root, 'dist'));
     expect(commands.map((command) => command.at(-1))).toEqual(['dist/api/main.js', 'dist/workers/main.js', 'dist/api/main.js']);
-    // The launcher's Node flags: source maps on each command line, the memory flags for every process of the image.
-    for (const command of commands) expect(command).toContain('--enable-source-maps');
-    const imageOptions = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1]?.split(' ') ?? [];
-    expect(['--enable-source-maps', ...imageOptions].sort()).toEqual([...nodeArgs].sort());
     for (const command of commands) expect(existsSync(join(root, command.at(-1)!))).toBe(true);
     // Production mode without keys or a model: both refuse to start, naming what is missing.
     for (const entry of [built.worker, built.api]) {
