@@ -2,11 +2,13 @@
  * Runs a composition root when its file is the process entry point, and stops it on SIGINT/SIGTERM.
  * Start-up failures (bad config, unreachable Temporal) print one clear line and exit non-zero.
  */
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export async function runAsMain(moduleUrl: string, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
   const entry = process.argv[1];
-  if (!entry || pathToFileURL(entry).href !== moduleUrl) return;
+  // Node runs the entry from its real path: started through a symlink, the URLs differ only by the link.
+  if (!entry || pathToFileURL(realPath(entry)).href !== moduleUrl) return;
   let handle: { stop(): Promise<void> };
   try {
     handle = await start();
@@ -29,4 +31,12 @@ export async function runAsMain(moduleUrl: string, start: () => Promise<{ stop()
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -3,7 +3,8 @@
  * renamed config variable, a dangling depends_on or a changed search attribute fail the build instead.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -93,8 +94,11 @@ describe('Dockerfile', () => {
     const built = await buildApps(join(root, 'dist'));
     expect(commands.map((command) => command.at(-1))).toEqual(['dist/api/main.js', 'dist/workers/main.js', 'dist/api/main.js']);
     for (const command of commands) expect(existsSync(join(root, command.at(-1)!))).toBe(true);
+    // Started through a symlink (a worktree sharing node_modules, a link in /usr/local/bin) it runs all the same.
+    const linked = join(mkdtempSync(join(tmpdir(), 'entry-link-')), 'worker.js');
+    symlinkSync(built.worker, linked);
     // Production mode without keys or a model: both refuse to start, naming what is missing.
-    for (const entry of [built.worker, built.api]) {
+    for (const entry of [built.worker, built.api, linked]) {
       const failed = await promisify(execFile)(process.execPath, [entry], { env: { PATH: process.env.PATH, APP_ENV: 'production' } }).catch((error) => error);
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(/ENCRYPTION_KEYS/);
