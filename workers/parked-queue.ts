@@ -34,11 +34,18 @@ export async function serveParkedQueue(options: ParkedQueueOptions): Promise<{ s
   }
   const stopped = new AbortController();
   const query = `WorkflowType = ${quoted(conversationWorkflowType)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quoted(taskQueue)}`;
+  // One warning per outage (Temporal down for an hour is one line, not 240), one line when counting works again.
+  let failing = false;
   const parkedRuns = () =>
     options.client.workflow.count(query).then(
-      ({ count }) => count,
+      ({ count }) => {
+        if (failing) options.logger.info({ taskQueue }, 'counting parked runs works again');
+        failing = false;
+        return count;
+      },
       (error: unknown) => {
-        options.logger.warn({ err: error, taskQueue }, 'could not count parked runs; looking again later');
+        if (!failing) options.logger.warn({ err: error, taskQueue }, 'could not count parked runs; looking again every 15 s');
+        failing = true;
         return 0;
       },
     );
