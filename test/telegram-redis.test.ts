@@ -1,12 +1,17 @@
 /**
  * The Redis side of Telegram delivery, against real Redis: the reply ledger (parts, final flag, lock) and the
- * pacer that keeps every worker inside Telegram's limits.
+ * pacer that keeps every worker inside Telegram's limits, and the outbox's order of pacing and marking.
  */
 import { randomUUID } from 'node:crypto';
+import { Api } from 'grammy';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GrammyOutbox } from '../channels/telegram/outbox';
 import { TelegramPacer } from '../channels/telegram/pacer';
 import { RedisReplyLedger } from '../channels/telegram/reply-ledger';
+import { RateLimitedError } from '../lib/errors';
+import { createLogger } from '../lib/logger';
 import { createRedis } from '../lib/redis';
+import { startTelegramServer } from '../scripts/simulators/telegram-server';
 import { testServices } from './support/services';
 
 const redis = createRedis(testServices().redisUrl);
@@ -84,5 +89,29 @@ describe('the Telegram pacer', () => {
     expect(granted).toBeGreaterThanOrEqual(3);
     expect(granted).toBeLessThanOrEqual(6);
     for (const wait of waits.filter((w) => w > 0)) expect(wait).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('the Telegram outbox', () => {
+  it('runs what must precede a send (the pending mark) only once the chat\'s turn is taken, never while it waits', async () => {
+    const telegram = await startTelegramServer();
+    try {
+      const pacer = new TelegramPacer(redis, prefix(), { sendsPerSecond: 25, privateChatGapMs: 60_000, groupChatGapMs: 120_000 });
+      const outbox = new GrammyOutbox(new Api(telegram.token, { apiRoot: telegram.apiRoot }), pacer, createLogger({ level: 'silent', name: 'test' }));
+      const chat = 501;
+      telegram.userSends({ from: { id: chat }, text: 'hello' });
+      const seenBeforeRequest: number[] = [];
+      const beforeRequest = async () => void seenBeforeRequest.push(telegram.chatMessages(chat).length);
+
+      const id = await outbox.send(chat, 'first', { maxWaitMs: 0, beforeRequest });
+      expect(seenBeforeRequest).toEqual([0]);
+      expect(telegram.chatMessages(chat).map((m) => [m.message_id, m.text])).toEqual([[id, 'first']]);
+      // The chat's next turn is a minute away: the send gives up without a request, and nothing was marked.
+      await expect(outbox.send(chat, 'second', { maxWaitMs: 0, beforeRequest })).rejects.toBeInstanceOf(RateLimitedError);
+      expect(seenBeforeRequest).toEqual([0]);
+      expect(telegram.chatMessages(chat)).toHaveLength(1);
+    } finally {
+      await telegram.close();
+    }
   });
 });

@@ -107,7 +107,8 @@ describe('the Telegram channel (long polling)', () => {
   it('rides out 429 storms on sends and edits: every reply arrives once, never before retry_after', async () => {
     telegram.failNext('sendMessage', 3, { errorCode: 429, retryAfter: 1 });
     telegram.failNext('editMessageText', 2, { errorCode: 429, retryAfter: 1 });
-    model.setDelayMs(150);
+    // Slow enough that each answer streams for over a second: a preview is sent, then edited into the answer.
+    model.setDelayMs(700);
     telegram.userSends({ from: { id: 104 }, text: 'storm 1' });
     telegram.userSends({ from: { id: 105 }, text: 'storm 2' });
     await eventually(
@@ -130,6 +131,25 @@ describe('the Telegram channel (long polling)', () => {
       expect(tooEarly, `calls to chat ${String(refusal.params.chat_id)} within retry_after of its 429`).toEqual([]);
     }
   }, 90_000);
+
+  it('sends an answer done within a second as one message; a longer one streams into one message, edited as it grows', async () => {
+    const calls = (chat: number, method: string) => telegram.calls().filter((c) => c.method === method && Number(c.params.chat_id) === chat);
+    telegram.userSends({ from: { id: 109 }, text: 'quick one' });
+    await eventually(() => shown(telegram, 109).includes('answered: quick one'), { what: 'the quick reply' });
+    expect(calls(109, 'sendMessage')).toHaveLength(1);
+    expect(calls(109, 'editMessageText')).toEqual([]);
+
+    const words = 'a slow answer that keeps the user watching it grow';
+    model.setDelayMs(300);
+    telegram.userSends({ from: { id: 110 }, text: words });
+    await eventually(() => shown(telegram, 110).includes(`answered: ${words}`), { what: 'the streamed reply', timeoutMs: 30_000 }).finally(
+      () => model.setDelayMs(5),
+    );
+    expect(telegram.chatMessages(110)).toHaveLength(1);
+    expect(calls(110, 'sendMessage')).toHaveLength(1);
+    // The preview grew at least once before the final edit made it the whole answer.
+    expect(calls(110, 'editMessageText').length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 
   it('handles /start, /help, /status and /reset', async () => {
     const chat = 106;

@@ -34,6 +34,8 @@ export interface OutboxOptions {
   plain?: boolean;
   /** Wait at most this long for the chat's turn; 0: only if it is free right now. */
   maxWaitMs: number;
+  /** Runs once the chat's turn is taken, right before each request goes out (not while it waits for the turn). */
+  beforeRequest?: () => Promise<void>;
 }
 
 interface Content {
@@ -90,6 +92,7 @@ export class GrammyOutbox implements TelegramOutbox {
 
   private async paced<T>(chatId: number, options: OutboxOptions, method: OutboxMethod, request: () => Promise<T>): Promise<T> {
     await this.waitForTurn(chatId, options.maxWaitMs);
+    await options.beforeRequest?.();
     try {
       const result = await request();
       this.requests?.inc({ method, outcome: 'ok' });

@@ -2,8 +2,9 @@
  * Telegram reply activities, run by workers on the Telegram task queue (its rate cap and the outbox's pacing keep
  * the bot inside Telegram's limits).
  *
- * - `previewTelegramReply` (best effort): shows "typing…" until the first tokens, then streams the answer into one
- *   message, edited as tokens arrive. It stops once the reply is final.
+ * - `previewTelegramReply` (best effort): shows "typing…" until the answer has streamed for a second, then streams it
+ *   into one message, edited as tokens arrive. It stops once the reply is final: an answer done within that second
+ *   is sent once, whole (one request instead of a send and an edit, and no send whose id a killed worker can lose).
  * - `sendTelegramReply` (durable): makes the chat show the whole reply: edits the preview message into the first
  *   part, sends the other parts (a reply longer than 4096 characters is split), each part sent at most once.
  *
@@ -52,6 +53,8 @@ export interface SendTelegramReplyInput {
 
 /** Telegram shows "typing…" for about 5 s per chat action. */
 const typingEveryMs = 4_000;
+/** The answer streams this long before it shows as a message; a shorter one goes out whole, as one message. */
+const previewAfterMs = 1_000;
 /** How often the preview looks for new tokens (a plain read: no Redis connection is held while it waits). */
 const pollEveryMs = 250;
 /** The preview shows at most this much (the final edit shows the first part in full, the rest follows). */
@@ -94,11 +97,12 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
     const answer = new StreamedAnswer(replyId);
     let cursor = `${Math.max(0, sinceMs)}-0`;
     let shown = '';
+    let streamingSince: number | undefined;
     let typingAt = 0;
     let nextTryAt = 0;
     while (Date.now() < stopAt && !cancellationSignal.aborted) {
       if (await ledger.isFinal(replyId)) return;
-      if (!answer.text.trim() && Date.now() >= typingAt) {
+      if (!shown && Date.now() >= typingAt) {
         typingAt = Date.now() + typingEveryMs;
         await outbox.typing(chatId).catch((error: unknown) => logger.debug({ err: error }, 'typing action failed'));
       }
@@ -107,9 +111,11 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
         cursor = event.id;
         if (answer.take(event) === 'final') return;
       }
+      if (answer.text.trim()) streamingSince ??= Date.now();
+      const due = streamingSince !== undefined && Date.now() - streamingSince >= previewAfterMs && Date.now() >= nextTryAt;
       // Past the first part's length the preview stays as it is; the final delivery shows the rest.
       const preview = `${answer.text.slice(0, previewChars)} …`;
-      if (answer.text.trim() && preview !== shown && Date.now() >= nextTryAt) {
+      if (due && answer.text.trim() && preview !== shown) {
         const outcome = await showPreview(chatId, replyId, owner, preview);
         if (outcome.kind === 'stop') return;
         if (outcome.kind === 'shown') shown = preview;
@@ -195,11 +201,13 @@ export function createTelegramReplyActivities(deps: TelegramReplyDeps) {
     return sendOnce(chatId, replyId, index, part, options);
   }
 
-  /** Sends a part between its `pending` and its sent mark; an answered refusal or 429 leaves nothing pending. */
+  /**
+   * Sends a part between its `pending` and its sent mark; an answered refusal or 429 leaves nothing pending. Pending
+   * from when the request goes out, not while it waits for the chat's turn: a worker killed while waiting sent nothing.
+   */
   async function sendOnce(chatId: number, replyId: string, index: number, text: string, options: OutboxOptions): Promise<number> {
-    await ledger.markPending(replyId, index);
     try {
-      const messageId = await outbox.send(chatId, text, options);
+      const messageId = await outbox.send(chatId, text, { ...options, beforeRequest: () => ledger.markPending(replyId, index) });
       await ledger.markSent(replyId, index, messageId);
       return messageId;
     } catch (error) {
