@@ -129,10 +129,16 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
     // The floor opens as many as the first step, for comparison (it has no cache or memory goal to probe).
     const first = ctx.plan.open[0] ?? 0;
     await withFloor(ctx, async (floor) => {
+      const floorRunId = `${ctx.runId}-open${first}`;
       const result = await measure(ctx, floor, `open-${first}`, `open ${first} new conversations, ${ctx.plan.openConcurrency} at a time`, first, (p) =>
-        openConversations(floor, { runId: `${ctx.runId}-open${first}`, conversations: first, concurrency: ctx.plan.openConcurrency }, p),
+        openConversations(floor, { runId: floorRunId, conversations: first, concurrency: ctx.plan.openConcurrency }, p),
       );
       result.newConversationsPerSecond = result.turnsPerSecond;
+      // The floor's best case for the probe: the ones it opened last, still cached, asked again all at once (what
+      // the machine allows for that many turns at once, whatever the engine does).
+      await measure(ctx, floor, `probe-${first}`, `${ctx.plan.probe} of the ${first} just opened answer again`, ctx.plan.probe, (p) =>
+        probe(floor, newest(floorRunId, ctx.plan.probe, first), p),
+      );
     });
     let opened = 0;
     for (const total of ctx.plan.open) {
