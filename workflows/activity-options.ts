@@ -1,7 +1,7 @@
 /**
  * Activity options, grouped by kind. Every non-default value says why.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Model calls stream for a long time, so a killed worker is detected by heartbeat, not by start-to-close. */
 export const modelCall: ActivityOptions = {
@@ -25,6 +25,19 @@ export const durableWrite: ActivityOptions = {
   // One write takes milliseconds; a worker killed in the middle is noticed after this, not after minutes.
   startToCloseTimeout: '10 seconds',
   // Redis or S3 may be down for a while; keep trying, but never wait long once it is back (a user is waiting).
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+};
+
+/**
+ * The read a new run needs before its first turn (its context, from Redis or the archive), run as a local activity:
+ * inside the workflow task, so no activity task and no second workflow task (per new conversation, one marker in the
+ * history instead of six events and two dispatches through the server).
+ */
+export const localRead: LocalActivityOptions = {
+  // As for durable writes: a dead worker must not hold the conversation for long.
+  startToCloseTimeout: '10 seconds',
+  // Until the archive answers (a conversation must not start over when its past is only unreachable); each retry
+  // stays inside the workflow task, which the SDK keeps alive while it waits.
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 };
 

@@ -14,13 +14,14 @@ import {
   makeContinueAsNewFunc,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bestEffort, durableWrite, modelCall } from './activity-options';
+import { bestEffort, durableWrite, localRead, modelCall } from './activity-options';
 import { conversationMetrics } from './conversation-metrics';
 import { ConversationState } from './conversation-state';
 import { deliveryFor } from './delivery';
@@ -33,6 +34,7 @@ import { splitForStash } from './stash-parts';
 
 // One proxy per options group, each typed to the activities that belong in it.
 const model = proxyActivities<Pick<Activities, 'generateReply' | 'summarize'>>(modelCall);
+const local = proxyLocalActivities<Pick<Activities, 'restoreContext'>>(localRead);
 const durable = proxyActivities<Pick<Activities, 'deliverReply' | 'loadArchivedContext' | 'loadText' | 'restoreContext'>>(durableWrite);
 const quick = proxyActivities<
   Pick<Activities, 'saveContext' | 'loadContext' | 'loadArchivedContext' | 'archiveTurns' | 'storeText'>
@@ -393,13 +395,17 @@ export async function conversation(input: ConversationInput): Promise<void> {
   }
 
   /**
-   * Restores the newest of the Redis snapshot and the archive's last context, in one activity (see restoreContext
-   * in activities/context.ts). Runs recorded before it used two: the Redis read best effort, then the archive read,
-   * durable when Redis had no snapshot.
+   * Restores the newest of the Redis snapshot and the archive's last context, in one local activity (see
+   * restoreContext in activities/context.ts, and localRead). Runs recorded before ran it as an activity of its own,
+   * and before that as two: the Redis read best effort, then the archive read, durable when Redis had no snapshot.
    */
   async function restoreContext(): Promise<void> {
-    if (patched('one-restore-activity')) {
-      const restored = await durable.restoreContext.executeWithOptions({ summary: 'restore the context (Redis, then the archive)' }, [conversationId]);
+    const summary = 'restore the context (Redis, then the archive)';
+    const restoring = patched('local-restore')
+      ? local.restoreContext.executeWithOptions({ summary }, [conversationId])
+      : patched('one-restore-activity') ? durable.restoreContext.executeWithOptions({ summary }, [conversationId]) : undefined;
+    if (restoring) {
+      const restored = await restoring;
       if (restored) state.restore(restored);
       return;
     }
