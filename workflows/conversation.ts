@@ -12,7 +12,6 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -22,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { bestEffort, durableWrite, localRead, modelCall } from './activity-options';
+import { changesOfThisRun } from './changes';
 import { conversationMetrics } from './conversation-metrics';
 import { ConversationState } from './conversation-state';
 import { deliveryFor } from './delivery';
@@ -50,17 +50,20 @@ export const apologyText =
 
 export async function conversation(input: ConversationInput): Promise<void> {
   const { conversationId, channel, settings } = input;
-  // Before any other command: runs recorded before the byte budget replay without it (see ConversationState).
-  const budgeted = patched('payload-budget');
+  // Before any other command: which of the workflow's changes this run has (workflows/changes.ts).
+  const changes = changesOfThisRun();
+  const { has } = changes;
+  // Runs recorded before the byte budget replay without it (see ConversationState).
+  const budgeted = has('payload-budget');
   const state = new ConversationState(settings, input.carried, budgeted);
   const quietPeriodMs = settings.quietPeriodMs ?? defaultQuietPeriodMs;
   // The edge starts a run with status waiting and no turns; a continued run inherits what the last one wrote.
-  const view = patched('throttled-search-attributes')
-    ? new OperatorView(quietPeriodMs, { status: 'waiting', turns: input.carried?.turnCount ?? 0, atMs: Date.now() })
-    : new OperatorView(undefined);
+  const view = has('throttled-search-attributes')
+    ? new OperatorView(has, quietPeriodMs, { status: 'waiting', turns: input.carried?.turnCount ?? 0, atMs: Date.now() })
+    : new OperatorView(has, undefined);
   // A conversation quiet for a while is checkpointed (archive and Redis context up to date), so that its idle close
   // writes nothing: after downtime, thousands of closes are due at once. Runs recorded before write at the close.
-  const checkpoints = patched('quiet-checkpoint');
+  const checkpoints = has('quiet-checkpoint');
   /** When the next checkpoint is due; undefined when nothing happened since the last one. */
   let checkpointAt: number | undefined;
   const closeNeedsWrites = () => !checkpoints || checkpointAt !== undefined || state.unarchived.length > 0;
@@ -167,13 +170,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
       if (checkpointAt !== undefined) {
         await checkpoint();
         // Checkpointed and still quiet: park once quiet for parkAfterMs (runs recorded before waited here).
-        if (checkpointAt === undefined && !state.hasWork() && patched('park-quiet-runs')) {
+        if (checkpointAt === undefined && !state.hasWork() && has('park-quiet-runs')) {
           parkAt = quietSince + (settings.parkAfterMs ?? 0);
           if (parkAt <= Date.now()) await park(idleAt);
           // Not parking before the idle close (parking off): no timer, so a long downtime leaves no line of closes
           // in front of new messages; the idle closer asks at a rate the server can take. Runs recorded before
           // waited for their timer.
-          if (parkAt >= idleAt && patched('idle-closer')) {
+          if (parkAt >= idleAt && has('idle-closer')) {
             parkAt = undefined;
             leftToCloser = true;
           }
@@ -272,7 +275,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
     const replyId = uuid4();
     delivery.preview?.(replyId);
     // The model activity publishes its own answer: one activity and one workflow task less per turn.
-    const modelPublishes = patched('model-publishes-reply');
+    const modelPublishes = has('model-publishes-reply');
     const reply = await answer(messages, replyId, modelPublishes);
     state.recordTurn(messages, reply);
     // Every channel's replies go on the event stream: the history and SSE APIs read them from there.
@@ -378,7 +381,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
    * thousands at once); runs recorded before did it in two.
    */
   async function persistContext(): Promise<boolean> {
-    if (!patched('close-in-one-activity')) {
+    if (!has('close-in-one-activity')) {
       const archived = await archive();
       if (archived) await saveContext();
       return archived;
@@ -401,9 +404,9 @@ export async function conversation(input: ConversationInput): Promise<void> {
    */
   async function restoreContext(): Promise<void> {
     const summary = 'restore the context (Redis, then the archive)';
-    const restoring = patched('local-restore')
+    const restoring = changes.current
       ? local.restoreContext.executeWithOptions({ summary }, [conversationId])
-      : patched('one-restore-activity') ? durable.restoreContext.executeWithOptions({ summary }, [conversationId]) : undefined;
+      : has('one-restore-activity') ? durable.restoreContext.executeWithOptions({ summary }, [conversationId]) : undefined;
     if (restoring) {
       const restored = await restoring;
       if (restored) state.restore(restored);

@@ -8,10 +8,11 @@
  * once `refreshMs` has passed (the workflow waits for that, see refreshDueAt). A turn that was shown as thinking
  * is always shown as finished, and closed is written at once. The details panel is always current.
  *
- * Upserting search attributes records commands, so it sits behind patches: histories recorded before either
- * existed replay without them.
+ * Upserting search attributes records commands, so it sits behind changes (workflows/changes.ts): histories
+ * recorded before either existed replay without them.
  */
-import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { HasChange } from './changes';
 import type { ConversationState } from './conversation-state';
 import { searchAttributeKeys as keys } from './messages';
 
@@ -29,10 +30,11 @@ export interface ShownAttributes {
 
 export class OperatorView {
   /**
+   * @param has the run's changes (workflows/changes.ts), asked where the run first writes.
    * @param refreshMs undefined: write on every change, as runs recorded before throttling did.
    * @param shown what the run starts with: the edge sets them at start, continue-as-new carries them over.
    */
-  constructor(private readonly refreshMs: number | undefined, private shown?: ShownAttributes) {}
+  constructor(private readonly has: HasChange, private readonly refreshMs: number | undefined, private shown?: ShownAttributes) {}
 
   /** Shows the conversation's current state; `closed` is the status an idle-closed conversation keeps. */
   show(state: ConversationState, status: Status = state.status): void {
@@ -47,7 +49,7 @@ export class OperatorView {
   }
 
   private write(state: ConversationState, status: Status): void {
-    if (!patched('operator-search-attributes')) return;
+    if (!this.has('operator-search-attributes')) return;
     upsertSearchAttributes([
       { key: keys.status, value: status },
       { key: keys.turns, value: state.turnCount },
