@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { environmentVariables, fileVariables } from '../lib/config';
 import { searchAttributes } from '../lib/search-attributes';
-import { buildApps } from '../scripts/build-apps';
+import { buildApps, nodeArgs } from '../scripts/build-apps';
 
 interface Service {
   environment?: Record<string, unknown> | string[];
@@ -93,6 +93,10 @@ describe('Dockerfile', () => {
     const commands = [cmd, ...appServices.map((name) => [compose.services[name]?.command ?? ''].flat())];
     const built = await buildApps(join(root, 'dist'));
     expect(commands.map((command) => command.at(-1))).toEqual(['dist/api/main.js', 'dist/workers/main.js', 'dist/api/main.js']);
+    // The launcher's Node flags: source maps on each command line, the memory flags for every process of the image.
+    for (const command of commands) expect(command).toContain('--enable-source-maps');
+    const imageOptions = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1]?.split(' ') ?? [];
+    expect(['--enable-source-maps', ...imageOptions].sort()).toEqual([...nodeArgs].sort());
     for (const command of commands) expect(existsSync(join(root, command.at(-1)!))).toBe(true);
     // Started through a symlink (a worktree sharing node_modules, a link in /usr/local/bin) it runs all the same.
     const linked = join(mkdtempSync(join(tmpdir(), 'entry-link-')), 'worker.js');
