@@ -21,9 +21,10 @@ export type Change =
   | 'close-in-one-activity'
   | 'one-restore-activity';
 
-/** Asks whether this run has a change. Call it first thing in the run, before any other command. */
+/** Whether this run has a change. */
 export type HasChange = (change: Change) => boolean;
 
+/** Call it first thing in the run, before any other command. `current`: the run was started by this code. */
 export function changesOfThisRun(): { current: boolean; has: HasChange } {
   const current = patched('changes-2026-12');
   return { current, has: (change) => current || patched(change) };
