@@ -403,12 +403,9 @@ export async function conversation(input: ConversationInput): Promise<void> {
    * and before that as two: the Redis read best effort, then the archive read, durable when Redis had no snapshot.
    */
   async function restoreContext(): Promise<void> {
-    const summary = 'restore the context (Redis, then the archive)';
-    const restoring = changes.current
-      ? local.restoreContext.executeWithOptions({ summary }, [conversationId])
-      : has('one-restore-activity') ? durable.restoreContext.executeWithOptions({ summary }, [conversationId]) : undefined;
-    if (restoring) {
-      const restored = await restoring;
+    if (changes.current || has('one-restore-activity')) {
+      const restore = changes.current ? local.restoreContext : durable.restoreContext;
+      const restored = await restore.executeWithOptions({ summary: 'restore the context (Redis, then the archive)' }, [conversationId]);
       if (restored) state.restore(restored);
       return;
     }
