@@ -14,7 +14,7 @@ import { hasRole, type Verifier } from '../lib/auth';
 import type { Logger } from '../lib/logger';
 import { audit, withAudit } from './audit';
 import { authenticate, principalOf } from './auth';
-import { closeNow, listen } from './listen';
+import { listen } from './listen';
 import { problem, problemErrorHandler } from './problem';
 import { codecRoutes } from './routes/codec';
 
@@ -66,7 +66,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   app.notFound((c) => problem(c, 404, 'The codec server answers POST /codec/encode and POST /codec/decode only.'));
   codecRoutes({ codec: options.codec }, app);
 
-  const { server, port, origin } = await listen(app.fetch, options.host, options.port);
+  const { port, origin, close } = await listen(app.fetch, options.host, options.port);
   options.logger.info({ 'server.address': options.host, 'server.port': port, requireToken: Boolean(options.verify) }, 'codec server listening');
-  return { url: `${origin}/codec`, close: () => closeNow(server) };
+  return { url: `${origin}/codec`, close: () => close() };
 }

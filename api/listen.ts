@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { ServerDrain } from './server-drain';
 
 export interface TlsFiles {
   certFile: string;
@@ -19,6 +20,12 @@ export interface Listening {
   port: number;
   /** `http://host:port` or `https://host:port`, IPv6 hosts bracketed. */
   origin: string;
+  /**
+   * Stops listening and gives the requests in flight up to `graceMs` to finish, on connections that are not kept
+   * for another request; then closes every connection left (server-drain.ts). Without a grace (listeners without
+   * long requests to drain), everything closes at once.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function listen(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
@@ -30,13 +37,8 @@ export async function listen(fetch: (request: Request) => Response | Promise<Res
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  const drain = new ServerDrain(server);
   const bound = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { server, port: bound, origin: `${tls ? 'https' : 'http'}://${shownHost}:${bound}` };
-}
-
-/** Closes the listener and every connection on it at once (for listeners without long requests to drain). */
-export function closeNow(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+  return { server, port: bound, origin: `${tls ? 'https' : 'http'}://${shownHost}:${bound}`, close: (graceMs = 0) => drain.close(graceMs) };
 }

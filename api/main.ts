@@ -2,7 +2,6 @@
  * API process: the composition root that turns config into clients and serves the Hono app.
  * `node --import tsx api/main.ts` runs it; SIGTERM stops it gracefully.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { AuditLog } from '../lib/audit-log';
@@ -108,10 +107,11 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
 
   const { tlsCertFile, tlsKeyFile } = config.api;
   const tls = tlsCertFile && tlsKeyFile ? { certFile: tlsCertFile, keyFile: tlsKeyFile } : undefined;
-  const { server, port } = await listen(app.fetch, config.api.host, config.api.port, tls);
+  const api = await listen(app.fetch, config.api.host, config.api.port, tls);
+  const { port } = api;
   const local = (at: number) => `${tls ? 'https' : 'http'}://127.0.0.1:${at}`;
   logger.info({ port, https: Boolean(tls) }, 'api listening');
-  const listening: Array<() => Promise<unknown>> = [() => new Promise((resolve) => server.close(resolve))];
+  const listening: Array<() => Promise<unknown>> = [() => api.close()];
   /** A listener beside the API's: if it cannot start, those already listening close and the error says what to change. */
   const beside = async <T extends { close(): Promise<void> }>(what: string, variable: string, address: string, starting: Promise<T>): Promise<T> => {
     const started = await starting.catch(async (error: unknown) => {
@@ -138,7 +138,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     ? await beside('Telegram webhook', 'TELEGRAM_WEBHOOK_PORT to a free port', `${config.api.host}:${webhookPort}`,
         startTelegramWebhookServer(telegram.webhook, { host: config.api.host, port: webhookPort, ...(tls ? { tls } : {}) }, logger))
     : undefined;
-  const webSockets = startWebSocketEdge(server, { config, verify, conversations, audit: auditLog, redis, logger });
+  const webSockets = startWebSocketEdge(api.server, { config, verify, conversations, audit: auditLog, redis, logger });
 
   return {
     port,
@@ -148,12 +148,10 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     async stop() {
       await codecServer?.close();
       await webhookServer?.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Stops listening at once; requests in flight (a chat waiting for its reply) get a moment to finish, open SSE
+      // streams never would. Only then are the Socket.IO clients let go: they cannot come back to this process.
+      const closed = api.close(shutdownGraceMs);
       webSockets.close(); // its sockets' sessions are kept in Redis, for their clients to recover elsewhere
-      // Requests in flight (a chat waiting for its reply) get a moment to finish; open SSE streams never would.
-      const drained = await Promise.race([closed.then(() => true), sleep(shutdownGraceMs).then(() => false)]);
-      if (!drained) server.closeAllConnections();
       await closed;
       await telegram?.stop();
       await connection.close();

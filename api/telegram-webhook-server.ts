@@ -8,7 +8,7 @@ import { requestId } from 'hono/request-id';
 import type { TelegramWebhook } from '../channels/telegram/channel';
 import type { Logger } from '../lib/logger';
 import { closeUnreadBodies } from './close-unread-bodies';
-import { closeNow, listen, type TlsFiles } from './listen';
+import { listen, type TlsFiles } from './listen';
 import { problem, problemErrorHandler } from './problem';
 import { telegramWebhookRoutes } from './routes/telegram-webhook';
 
@@ -28,7 +28,7 @@ export async function startTelegramWebhookServer(
   app.onError(problemErrorHandler(logger));
   app.notFound((c) => problem(c, 404, 'This port answers POST /telegram/webhook only.'));
   telegramWebhookRoutes(webhook, app);
-  const { server, port } = await listen(app.fetch, at.host, at.port, at.tls);
+  const { port, close } = await listen(app.fetch, at.host, at.port, at.tls);
   logger.info({ port, https: Boolean(at.tls) }, 'telegram webhook listening');
-  return { port, close: () => closeNow(server) };
+  return { port, close: () => close() };
 }

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { closeNow, listen } from '../api/listen';
+import { listen } from '../api/listen';
 import { withTimeout } from '../lib/with-timeout';
 
 export interface MetricsServerOptions {
@@ -32,8 +32,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       const [own, core] = await Promise.all([options.registry.metrics(), coreMetrics(options.coreMetricsUrl)]);
       return c.body(`${own}\n${core}`, 200, { 'content-type': options.registry.contentType });
     });
-  const { server, port } = await listen(app.fetch, options.host, options.port);
-  return { port, close: () => closeNow(server) };
+  const { port, close } = await listen(app.fetch, options.host, options.port);
+  return { port, close: () => close() };
 }
 
 /** The core's exposition, or a comment saying why it is missing (the engine's own metrics are still served). */
