@@ -69,4 +69,28 @@ describe('a worker crash in the middle of a streamed reply', () => {
     const snapshot = (await (await fetch(`${api}/api/v1/conversations/crash`, { headers: auth })).json()) as { turnCount: number };
     expect(snapshot.turnCount).toBe(1);
   });
+
+  it('when the worker is stopped gracefully mid-stream then it finishes the answer in flight first: the model is asked once, and nothing restarts', async () => {
+    const calls = server.chatRequests.length;
+    const restarts = stack.workerRestarts();
+    const response = await fetch(`${api}/api/v1/chat`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ conversationId: 'rolling-update', text: 'tell me a long story', wait: false }),
+    });
+    const { eventsUrl } = (await response.json()) as { eventsUrl: string };
+    let seen: SseEvent[] = [];
+    const streamed = collectSse(`${api}${eventsUrl}`, (events) => (seen = events).some((e) => e.event === 'reply'), { headers: auth, timeoutMs: 120_000 });
+    // Stopped as a rolling update stops it, with most of the answer still to stream (well inside the worker's grace time).
+    await eventually(() => seen.filter((e) => e.event === 'token').length >= 40, { what: 'tokens on the stream' });
+    const [stopped] = stack.workerPids();
+    process.kill(stopped!, 'SIGTERM');
+
+    const events = await streamed;
+    expect(JSON.parse(events.find((e) => e.event === 'reply')!.data).reply.text).toBe(longAnswer);
+    expect(events.some((e) => e.event === 'restart')).toBe(false);
+    expect(server.chatRequests.length - calls).toBe(1);
+    // It stopped (the launcher starts a new one: for it, any exit is unexpected).
+    await eventually(() => stack.workerRestarts() === restarts + 1, { what: 'the stopped worker to exit' });
+  });
 });

@@ -194,6 +194,9 @@ await runAsMain(import.meta.url, async () => {
   // The SDK core exports its own metrics on a loopback port; the worker's metrics port serves them with ours.
   const coreMetricsAddress = config.metrics.port === null ? undefined : `127.0.0.1:${await freePort()}`;
   Runtime.install({
+    // runAsMain stops the worker on SIGINT/SIGTERM, in order (the SDK's own handler would drain the workers first,
+    // and make our stop fail halfway, cutting the activities in flight short).
+    shutdownSignals: [],
     logger: new PinoSdkLogger(createLogger({ level: config.logLevel, name: 'temporal-sdk', service: serviceNameOf(config, 'worker'), secrets: secretsOf(config) })),
     ...(coreMetricsAddress ? { telemetryOptions: { metrics: { prometheus: corePrometheus(coreMetricsAddress) } } } : {}),
   });
