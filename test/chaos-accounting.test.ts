@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { account } from '../scripts/chaos/accounting';
+import { account, verdictOf } from '../scripts/chaos/accounting';
 import type { DrillLog, FaultRecord, ObservedReply, SentMessage } from '../scripts/chaos/drill-log';
 import { latencyStats } from '../scripts/chaos/latency-stats';
 import { drillAnswer, marker, markersIn } from '../scripts/chaos/markers';
@@ -212,12 +212,49 @@ describe('chaos drill accounting: telegram', () => {
   it('when a preview is left unfinished and the answer is sent again as a new message then the message is duplicated', () => {
     const m = tgSent(7, 0);
     const leftover = tgReply(m, 1, t0 + 9000, { partial: true, kind: undefined });
-    const log = { ...drill([m], [tgReply(m, 2, m.sentAt + 1500), leftover]), telegram: { uncertainSends: 1 } };
+    const log = { ...drill([m], [tgReply(m, 2, m.sentAt + 1500), leftover]), telegram: { uncertainSends: 0 } };
     const report = account(log);
     expect(report.ok).toBe(false);
     expect(report.channels[0]).toMatchObject({ delivered: 1, duplicated: 1, outOfOrder: 0,
-      telegram: { uncertainSends: 1, leftoverPreviews: 1 } });
+      telegram: { uncertainSends: 0, leftoverPreviews: 1, duplicatesInSendWindow: false } });
     expect(report.channels[0]!.latency.max).toBe(1500);
+  });
+
+  it('when every extra bot message is one the engine counted as an uncertain send then the drill passes and says so', () => {
+    const [a, b] = [tgSent(7, 0), tgSent(8, 0)];
+    const leftover = tgReply(a, 1, t0 + 9000, { partial: true, kind: undefined });
+    const replies = [tgReply(a, 2, a.sentAt + 1500), leftover, tgReply(b, 1, b.sentAt + 700), tgReply(b, 2, b.sentAt + 900)];
+    const log = { ...drill([a, b], replies), telegram: { uncertainSends: 2 } };
+    const report = account(log);
+    expect(report.channels[0]).toMatchObject({ delivered: 2, duplicated: 2, telegram: { duplicatesInSendWindow: true } });
+    expect(report.ok).toBe(true);
+    expect(verdictOf(report)).toBe('PASS: nothing lost or reordered; 2 Telegram duplicated only within the documented send window');
+    expect(renderHtml(report, log)).toContain('all within that documented window');
+  });
+
+  it('when one resent bot message answers two coalesced messages then one uncertain send covers it', () => {
+    const [a, b] = [tgSent(7, 0), tgSent(7, 1)];
+    const report = account({ ...drill([a, b], [tgReply([a, b], 1, b.sentAt + 500), tgReply([a, b], 2, b.sentAt + 600)]),
+      telegram: { uncertainSends: 1 } });
+    expect(report.channels[0]).toMatchObject({ delivered: 2, duplicated: 2, outOfOrder: 0, telegram: { duplicatesInSendWindow: true } });
+    expect(report.ok).toBe(true);
+  });
+
+  it('when the chats hold more extra bot messages than uncertain sends then the drill fails', () => {
+    const m = tgSent(7, 0);
+    const replies = [tgReply(m, 1, m.sentAt + 500), tgReply(m, 2, m.sentAt + 600), tgReply(m, 3, m.sentAt + 700)];
+    const report = account({ ...drill([m], replies), telegram: { uncertainSends: 1 } });
+    expect(report.channels[0]).toMatchObject({ duplicated: 1, telegram: { duplicatesInSendWindow: false } });
+    expect(report.ok).toBe(false);
+    expect(verdictOf(report)).toBe('FAIL: messages lost, doubled or reordered');
+  });
+
+  it('when uncertain sends cover the duplicates but a message is lost then the drill still fails', () => {
+    const [a, b] = [tgSent(7, 0), tgSent(7, 1)];
+    const report = account({ ...drill([a, b], [tgReply(a, 1, a.sentAt + 500), tgReply(a, 2, a.sentAt + 600)]),
+      telegram: { uncertainSends: 5 } });
+    expect(report.channels[0]).toMatchObject({ lost: 1, duplicated: 1, telegram: { duplicatesInSendWindow: true } });
+    expect(report.ok).toBe(false);
   });
 
   it('when the only bot message for a message is an unfinished preview then the message is lost', () => {

@@ -3,6 +3,7 @@
  * doubled or reordered, so the drill can gate a release.
  */
 import { setMaxListeners } from 'node:events';
+import { verdictOf } from './accounting';
 import { runDrill } from './drill';
 import { parseDrillOptions, usage } from './options';
 
@@ -55,5 +56,5 @@ for (const fault of report.faults.filter((f) => f.kind !== 'worker-kill')) {
 }
 const kills = report.faults.filter((f) => f.kind === 'worker-kill').length;
 console.log(`[chaos] ${kills} worker kills; report: ${files.html}`);
-console.log(report.ok ? '[chaos] PASS: nothing lost, doubled or reordered' : '[chaos] FAIL');
+console.log(`[chaos] ${verdictOf(report)}`);
 process.exit(interrupt.signal.aborted ? 130 : report.ok ? 0 : 1);
