@@ -2,8 +2,7 @@
  * API process: the composition root that turns config into clients and serves the Hono app.
  * `node --import tsx api/main.ts` runs it; SIGTERM stops it gracefully.
  */
-import { Client, Connection } from '@temporalio/client';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { AuditLog } from '../lib/audit-log';
 import { createVerifier } from '../lib/auth';
 import { MessageLimits, StreamLeases } from '../lib/rate-limits';
@@ -22,7 +21,6 @@ import { codecServerCodec, dataConverterFor, temporalConnectionOptions } from '.
 import { TextStore } from '../lib/text-store';
 import { startTracing } from '../lib/tracing';
 import { TranscriptArchive } from '../lib/transcript-archive';
-import { startTelegramChannel } from '../channels/telegram/channel';
 import { startWebSocketEdge } from '../channels/web/web-socket-edge';
 import { createApp } from './app';
 import { startCodecServer } from './codec-server';
@@ -51,7 +49,7 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     ]);
   }
   const logger = createLogger({ level: config.logLevel, name: 'api', service: serviceNameOf(config, 'api'), secrets: secretsOf(config) });
-  const tracing = startTracing(config, 'api', logger);
+  const tracing = await startTracing(config, 'api', logger);
   const verify = createVerifier(config.auth);
   const ring = keyRingOf(config);
   const cipher = createTextCipher(ring);
@@ -62,9 +60,14 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
   const connection = Connection.lazy(temporalConnectionOptions(config));
   const overflow = new OverflowCodec(blobs, logger);
   const dataConverter = dataConverterFor(ring, overflow);
-  // Signal-with-start carries the request's trace in its headers, on to the workflow and its activities.
-  const interceptors = { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] };
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors });
+  // While tracing is on, signal-with-start carries the request's trace in its headers, on to the workflow and its
+  // activities; the interceptors are loaded only then.
+  const workflowInterceptors: WorkflowClientInterceptor[] = [];
+  if (config.tracing.endpoint) {
+    const { OpenTelemetryWorkflowClientInterceptor } = await import('@temporalio/interceptors-opentelemetry');
+    workflowInterceptors.push(new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer }));
+  }
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors: { workflow: workflowInterceptors } });
   // Every waiting POST /chat and every SSE stream blocks a connection of its own: keep enough open between
   // reads that a busy API does not connect and disconnect once per turn.
   const replies = new ConversationStore(redis, config.redis.keyPrefix, { logger, cipher, maxIdleBlockingConnections: 256 });
@@ -85,8 +88,11 @@ export async function start(config: AppConfig = loadConfig()): Promise<ApiHandle
     metrics: metrics.intake,
     logger,
   });
+  // Loaded only with a bot token: an API without Telegram does not hold grammY (~3 MB of heap).
   const telegram = config.telegram.token
-    ? startTelegramChannel(config.telegram.token, { config, cipher, conversations, redis, tracer: tracing.tracer, logger: logger.child({ channel: 'telegram' }) })
+    ? (await import('../channels/telegram/channel')).startTelegramChannel(config.telegram.token, {
+        config, cipher, conversations, redis, tracer: tracing.tracer, logger: logger.child({ channel: 'telegram' }),
+      })
     : undefined;
   const app = createApp({
     config,

@@ -1,8 +1,8 @@
 /**
  * Compiles the two app processes (workers/main.ts, api/main.ts) into plain JavaScript with esbuild, so they run on
  * `node` alone: tsx's loader thread and the sources it compiled stay in every process (the API's RSS on `npm start`
- * was ~100 MB more under tsx, a worker's ~20 MB). The project's own modules are bundled into one file per
- * entry; packages stay imports of node_modules. The launcher builds at every start (under a second) into
+ * was ~100 MB more under tsx, a worker's ~20 MB). The project's own modules are bundled into a file per entry and
+ * chunks (`chunks/`) for what is shared or imported on demand; packages stay imports of node_modules. The launcher builds at every start (under a second) into
  * node_modules/.cache/; `npm run build` builds into dist/ for images.
  * @example const { worker, api } = await buildAppsCached(); // then: node --enable-source-maps <worker>
  */
@@ -77,6 +77,10 @@ async function compile(outdir: string): Promise<OutputFile[]> {
     packages: 'external',
     platform: 'node',
     format: 'esm',
+    // Modules imported on demand (the Telegram reply worker, the tracing SDK) become chunks of their own, so that
+    // the packages only they import are loaded only when they are; modules both entries use share a chunk too.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     target: 'node20',
     sourcemap: 'linked',
     logLevel: 'error',

@@ -6,7 +6,6 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { withServedModels } from '../activities/served-models';
-import { createTelegramReplyWorker } from '../channels/telegram/reply-worker';
 import { createBlobStore } from '../lib/blob-store';
 import { keyRingOf, loadConfig, secretsOf, serviceNameOf, type AppConfig } from '../lib/config';
 import { ConversationStore } from '../lib/conversation-store';
@@ -26,7 +25,7 @@ import { startIdleCloser } from './idle-closer';
 import { serveParkedQueue } from './parked-queue';
 import { startMetricsServer } from './metrics-server';
 import { PinoSdkLogger } from './sdk-logger';
-import { activityInterceptors, workflowSpanSinks } from './tracing';
+import { workerTracing } from './tracing';
 import { bundleWorkflows } from './workflow-bundle';
 
 /**
@@ -59,7 +58,8 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
   if (config.usingDevProvider) logger.warn('no model provider configured: the dev provider (echo) answers');
 
   const providers = await withServedModels(config.model.providers, logger);
-  const tracing = startTracing(config, 'worker', logger);
+  const tracing = await startTracing(config, 'worker', logger);
+  const traced = await workerTracing(tracing);
   const metrics = createMetrics('worker');
   const redis = connectRedis(config.redis, { connectionName: 'worker', logger, errors: metrics.delivery.redisErrors });
   const ring = keyRingOf(config);
@@ -86,8 +86,8 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
     activities,
-    interceptors: { activity: activityInterceptors(tracing.tracer) },
-    sinks: workflowSpanSinks(tracing),
+    interceptors: { activity: traced.activityInterceptors },
+    sinks: traced.sinks,
     dataConverter,
     // In-flight model streams get this long to finish on SIGTERM; after that Temporal retries them elsewhere.
     shutdownGraceTime: '10 seconds',
@@ -97,12 +97,17 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
     // sized from memory instead, and an evicted conversation replays its short history on its next message.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
-  const telegram = config.telegram.token
-    ? [await createTelegramReplyWorker(config.telegram.token, {
+  const telegram: Worker[] = [];
+  if (config.telegram.token) {
+    // Loaded only with a bot token: a worker without Telegram does not hold grammY (~3 MB of heap).
+    const { createTelegramReplyWorker } = await import('../channels/telegram/reply-worker');
+    telegram.push(
+      await createTelegramReplyWorker(config.telegram.token, {
         config, connection, dataConverter, redis, events: store, texts, requests: metrics.delivery.telegram,
-        activityInterceptors: activityInterceptors(tracing.tracer), logger,
-      })]
-    : [];
+        activityInterceptors: traced.activityInterceptors, logger,
+      }),
+    );
+  }
   const workers: Worker[] = [];
   const runs: Promise<void>[] = [];
   let stopping = false;
@@ -132,7 +137,7 @@ export async function start(options: WorkerOptions = {}): Promise<WorkerHandle> 
         namespace: config.temporal.namespace,
         taskQueue,
         workflowBundle,
-        sinks: workflowSpanSinks(tracing),
+        sinks: traced.sinks,
         dataConverter,
         shutdownGraceTime: '10 seconds',
         maxCachedWorkflows: 0,

@@ -3,7 +3,6 @@
  * (401 otherwise); 200 means the update's signal was accepted. Anything else is non-2xx, and Telegram redelivers.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { BotError } from 'grammy';
 import { bodyLimit } from 'hono/body-limit';
 import type { Update } from 'grammy/types';
 import type { TelegramWebhook } from '../../channels/telegram/channel';
@@ -25,12 +24,9 @@ export function telegramWebhookRoutes(webhook: TelegramWebhook, app: OpenAPIHono
     if (!update || typeof update !== 'object' || !Number.isSafeInteger(update.update_id)) {
       return problem(c, 400, 'The body is not a Telegram update (a JSON object with an integer update_id).');
     }
-    try {
-      await webhook.handle(update);
-    } catch (error) {
-      // The error handler turns "Temporal/Redis unavailable" into 503 (anything else into 500): Telegram retries.
-      throw error instanceof BotError ? error.error : error;
-    }
+    // A rejection goes to the error handler: "Temporal/Redis unavailable" becomes 503, anything else 500, and
+    // Telegram retries.
+    await webhook.handle(update);
     return c.json({ ok: true });
   });
 }

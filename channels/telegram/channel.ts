@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tracer } from '@opentelemetry/api';
+import { BotError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AppConfig } from '../../lib/config';
 import type { Conversations } from '../../lib/conversations';
@@ -23,7 +24,7 @@ import { retryUntilStopped } from './retry';
 export interface TelegramWebhook {
   /** `ready` once the bot knows itself and the secret; `wrong-secret` for any other caller. */
   check(secretHeader: string | undefined): 'ready' | 'starting' | 'wrong-secret';
-  /** Resolves once the update's signal was accepted; rejects otherwise (the route answers non-2xx). */
+  /** Resolves once the update's signal was accepted; rejects with the handler's own error otherwise (non-2xx). */
   handle(update: Update): Promise<void>;
 }
 
@@ -92,7 +93,11 @@ export function startTelegramChannel(token: string, deps: TelegramChannelDeps): 
               const given = Buffer.from(header ?? '');
               return given.length === secret.length && timingSafeEqual(given, secret) ? 'ready' : 'wrong-secret';
             },
-            handle: (update) => bot.handleUpdate(update),
+            // grammY wraps a handler's error: the route gets the error itself (unavailable → 503).
+            handle: (update) =>
+              bot.handleUpdate(update).catch((error: unknown) => {
+                throw error instanceof BotError ? error.error : error;
+              }),
           } satisfies TelegramWebhook,
         }
       : {}),
