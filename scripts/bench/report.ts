@@ -19,7 +19,10 @@ export interface BenchReport {
   comparisons: Record<string, number | null>;
 }
 
-/** Engine against floor: throughput ratios per sweep size, and the single conversation's extra latency. */
+/**
+ * Engine against floor: throughput ratios per sweep size, the single conversation's extra latency, and the soak's
+ * extra p99 (the floor's own p99 there is what the box gives that load).
+ */
 export function compare(results: readonly ScenarioResult[]): Record<string, number | null> {
   const find = (scenario: string, target: string) => results.find((r) => r.scenario === scenario && r.target === target);
   const out: Record<string, number | null> = {};
@@ -27,8 +30,12 @@ export function compare(results: readonly ScenarioResult[]): Record<string, numb
     const floor = find(engine.scenario, 'floor');
     out[`${engine.scenario}: engine/floor turns/s`] = floor?.turnsPerSecond ? round2(engine.turnsPerSecond / floor.turnsPerSecond) : null;
   }
-  const [engine, floor] = [find('single', 'engine'), find('single', 'floor')];
-  if (engine?.latency.p50 != null && floor?.latency.p50 != null) out['single: engine p50 − floor p50 (ms)'] = engine.latency.p50 - floor.latency.p50;
+  const latencyGap = (scenario: string, stat: 'p50' | 'p99') => {
+    const [engine, floor] = [find(scenario, 'engine')?.latency[stat], find(scenario, 'floor')?.latency[stat]];
+    if (engine != null && floor != null) out[`${scenario}: engine ${stat} − floor ${stat} (ms)`] = engine - floor;
+  };
+  latencyGap('single', 'p50');
+  latencyGap('soak', 'p99');
   return out;
 }
 

@@ -157,11 +157,13 @@ export const scenarios: Record<ScenarioName, (ctx: BenchContext) => Promise<void
 
   async soak(ctx) {
     const { conversations, everyMs, durationMs } = ctx.plan.soak;
-    const target = engineTarget(ctx.world.api, ctx.world.authorization());
     const description = `${conversations} conversations, one message each every ${everyMs / 1000} s, for ${durationMs / 1000} s`;
-    await measure(ctx, target, 'soak', description, conversations, (p) =>
-      paced(target, { runId: `${ctx.runId}-soak`, conversations, everyMs, durationMs, streamingUsers }, p),
-    );
+    // The floor under the same load: what this box gives that many conversations, whatever the engine does.
+    await bothTargets(ctx, async (target) => {
+      await measure(ctx, target, 'soak', description, conversations, (p) =>
+        paced(target, { runId: `${ctx.runId}-soak`, conversations, everyMs, durationMs, streamingUsers }, p),
+      );
+    });
   },
 
   async long(ctx) {
