@@ -2,8 +2,8 @@
  * Compiles the two app processes (workers/main.ts, api/main.ts) into plain JavaScript with esbuild, so they run on
  * `node` alone: tsx's loader thread and the sources it compiled stay in every process (the API's RSS on `npm start`
  * was ~100 MB more under tsx, a worker's ~20 MB). The project's own modules are bundled into a file per entry and
- * chunks (`chunks/`) for what is shared or imported on demand; packages stay imports of node_modules. The launcher builds at every start (under a second) into
- * node_modules/.cache/; `npm run build` builds into dist/ for images.
+ * chunks (`chunks/`) for what is shared or imported on demand; packages stay imports of node_modules. The launcher
+ * builds at every start (under a second) into node_modules/.cache/; `npm run build` builds into dist/ for images.
  * @example const { worker, api } = await buildAppsCached(); // then: node --enable-source-maps <worker>
  */
 import { createHash } from 'node:crypto';
